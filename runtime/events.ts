@@ -47,6 +47,7 @@ export interface EvalEvent {
   /** Which split the probe is reported on, e.g. 'test'. */
   on: string;
   step: number;
+  /** Top-1 accuracy as a fraction in [0, 1]. */
   top1: number;
   /** Number of examples the probe was fitted on and evaluated on. */
   fitSize: number;
@@ -75,7 +76,7 @@ export interface RunEndEvent {
   status: 'completed' | 'interrupted' | 'failed';
   steps: number;
   finalLoss: number | null;
-  /** Final probe results by probe name ('linear', 'knn'). */
+  /** Final probe top-1 accuracies (fractions in [0, 1]) by probe name ('linear', 'knn'). */
   probes: Record<string, number>;
   runDir: string;
   ms: number;

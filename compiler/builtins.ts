@@ -1,0 +1,337 @@
+/**
+ * The built-in catalog: every function a recipe can call, with its parameters (type, default or
+ * required, allowed range) and docs. Argument checking (`validate/args.ts`) is driven by this table,
+ * not by per-function code, and editor completion/hover will read the same table.
+ *
+ * Plain data only (no functions), so it can be serialised for the VS Code extension.
+ */
+import type { DatasetName } from './ir.js';
+
+export type BuiltinKind = 'dataset' | 'augmentation' | 'network-stage' | 'loss' | 'optimizer' | 'schedule' | 'probe' | 'train';
+
+export type ParamType =
+  | { kind: 'int' }
+  | { kind: 'number' }
+  /** `lo..hi`; a single number x means [x, x]. Bounds apply to both ends. */
+  | { kind: 'range' }
+  /** `[32, 64, 128]`, non-empty; bounds apply to each item. */
+  | { kind: 'int-list' }
+  /** A quoted string out of `values`: `split: "train"`. */
+  | { kind: 'string-enum'; values: readonly string[] }
+  /** A bare word out of `values`: `norm: batch`. In this position the word is a literal, not a name. */
+  | { kind: 'ident-enum'; values: readonly string[] }
+  | { kind: 'bool' }
+  /** `10 epochs` or `500 steps` (or `0`). */
+  | { kind: 'duration' }
+  /** A fraction in (0, 1]: `10%` or `0.1`. */
+  | { kind: 'fraction' }
+  /** A data source: a `data` name or an inline dataset call such as `mnist(split: "test")`. */
+  | { kind: 'data' }
+  /** A `network` name. */
+  | { kind: 'network' }
+  /** An augmentation call or a `view` name (its ops are spliced in). */
+  | { kind: 'augmentation' }
+  /** A per-example embedding: a network output in the loss graph. */
+  | { kind: 'embedding' };
+
+export type DefaultValue = number | boolean | string | readonly number[] | { value: number; unit: 'epochs' | 'steps' };
+
+export interface ParamSpec {
+  name: string;
+  type: ParamType;
+  /** Required parameters have no default. */
+  required?: boolean;
+  default?: DefaultValue;
+  /** May be given by position (positional parameters are filled in declaration order). */
+  positional?: boolean;
+  /** The last positional parameter may collect all remaining positional arguments. */
+  variadic?: boolean;
+  /** Bounds (numbers, range ends, list items). */
+  min?: number;
+  max?: number;
+  exclusiveMin?: boolean;
+  exclusiveMax?: boolean;
+  doc: string;
+}
+
+export interface BuiltinSpec {
+  name: string;
+  kind: BuiltinKind;
+  params: readonly ParamSpec[];
+  doc: string;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Datasets
+
+export interface DatasetFacts {
+  splits: Record<'train' | 'test', number>;
+  /** One example, HWC. */
+  shape: readonly number[];
+  numClasses: number;
+  doc: string;
+}
+
+export const datasets: Record<DatasetName, DatasetFacts> = {
+  mnist: {
+    splits: { train: 60000, test: 10000 },
+    shape: [28, 28, 1],
+    numClasses: 10,
+    doc: 'MNIST handwritten digits (LeCun et al. 1998): 28x28 grayscale, 10 classes, 60000 train / 10000 test.',
+  },
+};
+
+const norm: ParamSpec = {
+  name: 'norm',
+  type: { kind: 'ident-enum', values: ['none', 'batch'] },
+  default: 'none',
+  doc: 'Normalisation after each hidden layer: `none` or `batch` (batch norm).',
+};
+const activation: ParamSpec = {
+  name: 'activation',
+  type: { kind: 'ident-enum', values: ['relu'] },
+  default: 'relu',
+  doc: 'Activation after each hidden layer.',
+};
+const probability = (name: string, dflt: number | undefined, doc: string, positional = false): ParamSpec => ({
+  name,
+  type: { kind: 'number' },
+  ...(dflt === undefined ? { required: true } : { default: dflt }),
+  ...(positional ? { positional: true } : {}),
+  min: 0,
+  max: 1,
+  doc,
+});
+const lr: ParamSpec = {
+  name: 'lr',
+  type: { kind: 'number' },
+  required: true,
+  min: 0,
+  exclusiveMin: true,
+  doc: 'Peak learning rate; arithmetic over `batch` is allowed (`0.3 * batch / 256`).',
+};
+const weightDecay = (dflt: number): ParamSpec => ({ name: 'weight_decay', type: { kind: 'number' }, default: dflt, min: 0, doc: 'L2 weight decay.' });
+const probeCommon: ParamSpec[] = [
+  { name: 'fit', type: { kind: 'data' }, doc: "Labelled data the probe is fitted on (default: the training data's train split, all labels)." },
+  { name: 'on', type: { kind: 'data' }, required: true, doc: 'Held-out data the probe accuracy is reported on.' },
+  {
+    name: 'of',
+    type: { kind: 'network' },
+    doc: "The network whose output is probed (default: the first stage of the backbone, the innermost network applied to a view in the loss).",
+  },
+];
+
+export const builtinList: readonly BuiltinSpec[] = [
+  // -- datasets ---------------------------------------------------------------------------------
+  {
+    name: 'mnist',
+    kind: 'dataset',
+    doc: datasets.mnist.doc,
+    params: [
+      { name: 'split', type: { kind: 'string-enum', values: ['train', 'test'] }, required: true, doc: 'Which split: "train" (60000) or "test" (10000).' },
+      { name: 'batch', type: { kind: 'int' }, default: 256, min: 1, doc: 'Training batch size (probes extract features in their own batches).' },
+      { name: 'labels', type: { kind: 'fraction' }, default: 1, min: 0, exclusiveMin: true, max: 1, doc: 'Fraction of labelled examples a probe may fit on (`10%`).' },
+    ],
+  },
+  // -- augmentations ------------------------------------------------------------------------------
+  {
+    name: 'random_resized_crop',
+    kind: 'augmentation',
+    doc: 'Inception-style random crop (Szegedy et al. 2015) resized back to SIZE x SIZE.',
+    params: [
+      { name: 'size', type: { kind: 'int' }, required: true, positional: true, min: 1, doc: 'Output side length in pixels (at most the input side).' },
+      { name: 'scale', type: { kind: 'range' }, default: [0.08, 1.0], min: 0, exclusiveMin: true, max: 1, doc: 'Fraction of the area kept, uniform in [lo, hi].' },
+      { name: 'ratio', type: { kind: 'range' }, default: [3 / 4, 4 / 3], min: 0, exclusiveMin: true, doc: 'Aspect ratio range, log-uniform.' },
+    ],
+  },
+  {
+    name: 'random_flip',
+    kind: 'augmentation',
+    doc: 'Mirror the image with probability p.',
+    params: [
+      probability('p', 0.5, 'Probability of flipping.'),
+      { name: 'horizontal', type: { kind: 'bool' }, default: true, doc: 'Flip left-right.' },
+      { name: 'vertical', type: { kind: 'bool' }, default: false, doc: 'Flip top-bottom.' },
+    ],
+  },
+  {
+    name: 'color_jitter',
+    kind: 'augmentation',
+    doc: 'Brightness b: x + U(-b, b); contrast c: (x - mean) * U(1 - c, 1 + c) + mean; clipped to [0, 1].',
+    params: [
+      { name: 'brightness', type: { kind: 'number' }, default: 0, min: 0, doc: 'Maximum additive brightness change.' },
+      { name: 'contrast', type: { kind: 'number' }, default: 0, min: 0, max: 1, doc: 'Maximum relative contrast change.' },
+    ],
+  },
+  {
+    name: 'gaussian_noise',
+    kind: 'augmentation',
+    doc: 'Add per-pixel N(0, std^2) noise, clipped to [0, 1].',
+    params: [{ name: 'std', type: { kind: 'number' }, required: true, min: 0, doc: 'Noise standard deviation.' }],
+  },
+  {
+    name: 'gaussian_blur',
+    kind: 'augmentation',
+    doc: 'Gaussian blur with sigma ~ U(lo, hi), applied with probability p.',
+    params: [
+      { name: 'sigma', type: { kind: 'range' }, default: [0.1, 2.0], min: 0, exclusiveMin: true, doc: 'Blur sigma range in pixels.' },
+      probability('p', 1.0, 'Probability of blurring.'),
+    ],
+  },
+  {
+    name: 'random_apply',
+    kind: 'augmentation',
+    doc: 'Apply the given ops (in order) with probability P: `random_apply(0.8, color_jitter(...))`.',
+    params: [
+      probability('p', undefined, 'Probability of applying the ops.', true),
+      { name: 'ops', type: { kind: 'augmentation' }, required: true, positional: true, variadic: true, doc: 'The ops to apply.' },
+    ],
+  },
+  // -- network stages -------------------------------------------------------------------------------
+  {
+    name: 'convnet',
+    kind: 'network-stage',
+    doc: "Conv layers (kernel k, stride s, 'same' padding) with activation, then global average pooling. Input [H, W, C], output [channels.last].",
+    params: [
+      { name: 'channels', type: { kind: 'int-list' }, required: true, positional: true, min: 1, doc: 'Output channels of each conv layer.' },
+      { name: 'kernel', type: { kind: 'int' }, default: 3, min: 1, doc: 'Kernel side length.' },
+      { name: 'stride', type: { kind: 'int' }, default: 2, min: 1, doc: 'Stride of every layer.' },
+      norm,
+      activation,
+    ],
+  },
+  {
+    name: 'mlp',
+    kind: 'network-stage',
+    doc: 'Dense layers on the flattened input; every width but the last is followed by norm and activation, the last is linear.',
+    params: [
+      { name: 'widths', type: { kind: 'int-list' }, required: true, positional: true, min: 1, doc: 'Output width of each layer.' },
+      norm,
+      activation,
+    ],
+  },
+  // -- losses -----------------------------------------------------------------------------------
+  {
+    name: 'nt_xent',
+    kind: 'loss',
+    doc: 'NT-Xent (SimCLR, Chen et al. 2020, arXiv:2002.05709) between two [B, D] embeddings of the same batch.',
+    params: [
+      { name: 'a', type: { kind: 'embedding' }, required: true, positional: true, doc: 'Embeddings of the first view, [B, D].' },
+      { name: 'b', type: { kind: 'embedding' }, required: true, positional: true, doc: 'Embeddings of the second view, [B, D].' },
+      { name: 'temperature', type: { kind: 'number' }, default: 0.5, min: 0, exclusiveMin: true, doc: 'Softmax temperature.' },
+    ],
+  },
+  // -- optimizers --------------------------------------------------------------------------------
+  {
+    name: 'sgd',
+    kind: 'optimizer',
+    doc: 'Stochastic gradient descent with (Nesterov) momentum.',
+    params: [
+      lr,
+      { name: 'momentum', type: { kind: 'number' }, default: 0.9, min: 0, max: 1, exclusiveMax: true, doc: 'Momentum.' },
+      { name: 'nesterov', type: { kind: 'bool' }, default: false, doc: 'Nesterov momentum.' },
+      weightDecay(0),
+    ],
+  },
+  {
+    name: 'adam',
+    kind: 'optimizer',
+    doc: 'Adam (Kingma & Ba 2015); weight_decay adds an L2 term to the gradient.',
+    params: [
+      lr,
+      { name: 'beta1', type: { kind: 'number' }, default: 0.9, min: 0, max: 1, exclusiveMax: true, doc: 'First-moment decay.' },
+      { name: 'beta2', type: { kind: 'number' }, default: 0.999, min: 0, max: 1, exclusiveMax: true, doc: 'Second-moment decay.' },
+      { name: 'epsilon', type: { kind: 'number' }, default: 1e-8, min: 0, exclusiveMin: true, doc: 'Denominator epsilon.' },
+      weightDecay(0),
+    ],
+  },
+  {
+    name: 'lars',
+    kind: 'optimizer',
+    doc: 'LARS (You et al. 2017): SGD momentum with a per-layer trust ratio eta * |w| / |g + wd w|.',
+    params: [
+      lr,
+      { name: 'momentum', type: { kind: 'number' }, default: 0.9, min: 0, max: 1, exclusiveMax: true, doc: 'Momentum.' },
+      weightDecay(1e-6),
+      { name: 'eta', type: { kind: 'number' }, default: 0.001, min: 0, exclusiveMin: true, doc: 'Trust coefficient.' },
+      { name: 'exclude_bias_and_norm', type: { kind: 'bool' }, default: true, doc: 'Biases and norm parameters skip weight decay and adaptation.' },
+    ],
+  },
+  // -- schedules --------------------------------------------------------------------------------
+  {
+    name: 'warmup_cosine',
+    kind: 'schedule',
+    doc: "Linear warmup from 0 to the optimizer's lr, then cosine decay to final_lr at the end of training.",
+    params: [
+      { name: 'warmup', type: { kind: 'duration' }, default: { value: 0, unit: 'steps' }, min: 0, doc: 'Warmup length: `10 epochs` or `500 steps`.' },
+      { name: 'final_lr', type: { kind: 'number' }, default: 0, min: 0, doc: 'Learning rate at the last step.' },
+    ],
+  },
+  { name: 'constant', kind: 'schedule', doc: "The optimizer's lr throughout.", params: [] },
+  // -- probes -----------------------------------------------------------------------------------
+  {
+    name: 'linear',
+    kind: 'probe',
+    doc: 'Linear probe: multinomial logistic regression on standardised frozen features.',
+    params: [
+      ...probeCommon,
+      { name: 'l2', type: { kind: 'number' }, default: 1e-4, min: 0, doc: 'L2 penalty.' },
+      { name: 'epochs', type: { kind: 'int' }, default: 100, min: 1, doc: 'Passes over the fit features.' },
+    ],
+  },
+  {
+    name: 'knn',
+    kind: 'probe',
+    doc: 'k-nearest-neighbour probe on cosine similarity of frozen features (InstDisc/DINO protocol).',
+    params: [
+      ...probeCommon,
+      { name: 'k', type: { kind: 'int' }, default: 20, min: 1, doc: 'Neighbours.' },
+      { name: 'temperature', type: { kind: 'number' }, default: 0, min: 0, doc: '0 = majority vote; > 0 = votes weighted by exp(sim / temperature).' },
+    ],
+  },
+  // -- the train statement (arguments without parentheses) ----------------------------------------
+  {
+    name: 'train',
+    kind: 'train',
+    doc: 'How long to train and with which seed.',
+    params: [
+      { name: 'epochs', type: { kind: 'int' }, required: true, min: 1, doc: 'Passes over the training data.' },
+      { name: 'seed', type: { kind: 'int' }, default: 0, min: 0, doc: 'Seed of every random draw (weights, batches, views).' },
+    ],
+  },
+];
+
+export const builtins: ReadonlyMap<string, BuiltinSpec> = new Map(builtinList.map((b) => [b.name, b]));
+
+/** Callable builtins of one kind (the `train` pseudo-builtin is not callable). */
+export function builtinsOfKind(kind: BuiltinKind): BuiltinSpec[] {
+  return builtinList.filter((b) => b.kind === kind);
+}
+
+export function isCallableBuiltin(name: string): boolean {
+  const b = builtins.get(name);
+  return b !== undefined && b.kind !== 'train';
+}
+
+/** Names usable in arithmetic, resolved by the compiler. */
+export const constants: Readonly<Record<string, string>> = {
+  batch: 'The training batch size (of the data source the loss reads).',
+  epochs: 'The number of training epochs (`train epochs: N`).',
+  steps_per_epoch: 'floor(training set size / batch).',
+};
+
+/**
+ * The parameter an argument binds to, or undefined: positional arguments fill positional
+ * parameters in order (a variadic one takes the rest), named ones bind by name.
+ */
+export function paramForArgument(spec: BuiltinSpec, args: readonly { name?: { name: string } }[], index: number): ParamSpec | undefined {
+  const arg = args[index];
+  if (!arg) return undefined;
+  if (arg.name) return spec.params.find((p) => p.name === arg.name!.name);
+  const positional = spec.params.filter((p) => p.positional);
+  let k = 0;
+  for (let i = 0; i < index; i++) if (!args[i]!.name) k++;
+  if (k < positional.length) return positional[k];
+  const last = positional[positional.length - 1];
+  return last?.variadic ? last : undefined;
+}

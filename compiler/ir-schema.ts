@@ -1,0 +1,173 @@
+/**
+ * The IR's JSON Schema (draft-07, checked with ajv at the compiler/runtime boundary). It mirrors
+ * `ir.ts` exactly: closed objects (`additionalProperties: false`), discriminated on `kind`. A compiler
+ * that produces IR failing this schema has a bug; `validateIr` reports it as `invalid-ir`.
+ */
+import { Ajv, type ValidateFunction } from 'ajv';
+import { Codes } from './codes.js';
+import type { Diagnostic } from './diagnostics.js';
+import { IR_VERSION, type IR, type Span } from './ir.js';
+
+type Schema = Record<string, unknown>;
+
+const obj = (properties: Record<string, Schema>, optional: string[] = []): Schema => ({
+  type: 'object',
+  properties,
+  required: Object.keys(properties).filter((k) => !optional.includes(k)),
+  additionalProperties: false,
+});
+const nonNegInt: Schema = { type: 'integer', minimum: 0 };
+const posInt: Schema = { type: 'integer', minimum: 1 };
+const number: Schema = { type: 'number' };
+const str: Schema = { type: 'string' };
+const bool: Schema = { type: 'boolean' };
+const konst = (v: unknown): Schema => ({ const: v });
+const ref = (name: string): Schema => ({ $ref: `#/definitions/${name}` });
+const shape: Schema = { type: 'array', items: posInt };
+const pair: Schema = { type: 'array', items: number, minItems: 2, maxItems: 2 };
+const origin = ref('Span');
+
+export const irSchema: Schema = {
+  $schema: 'http://json-schema.org/draft-07/schema#',
+  $id: 'https://ssl.dev/schemas/ir-v1.json',
+  title: 'ssl IR',
+  definitions: {
+    Position: obj({ offset: nonNegInt, line: posInt, column: posInt }),
+    Span: obj({ uri: str, start: ref('Position'), end: ref('Position') }),
+    DataSource: obj({
+      kind: konst('dataset'),
+      dataset: { enum: ['mnist'] },
+      split: { enum: ['train', 'test'] },
+      batch: posInt,
+      labelFraction: { type: 'number', exclusiveMinimum: 0, maximum: 1 },
+      size: posInt,
+      shape,
+      numClasses: posInt,
+      origin,
+    }),
+    AugOp: {
+      oneOf: [
+        obj({ kind: konst('random_resized_crop'), size: posInt, scale: pair, ratio: pair, origin }),
+        obj({ kind: konst('random_flip'), horizontal: bool, vertical: bool, p: number, origin }),
+        obj({ kind: konst('color_jitter'), brightness: number, contrast: number, origin }),
+        obj({ kind: konst('gaussian_noise'), std: number, origin }),
+        obj({ kind: konst('gaussian_blur'), sigma: pair, p: number, origin }),
+        obj({ kind: konst('random_apply'), p: number, ops: { type: 'array', items: ref('AugOp') }, origin }),
+      ],
+    },
+    View: obj({ name: str, ops: { type: 'array', items: ref('AugOp') }, outputShape: shape, origin }),
+    Stage: {
+      oneOf: [
+        obj({
+          kind: konst('convnet'),
+          channels: { type: 'array', items: posInt, minItems: 1 },
+          kernel: posInt,
+          stride: posInt,
+          norm: { enum: ['none', 'batch'] },
+          activation: { enum: ['relu'] },
+          inputShape: shape,
+          outputShape: shape,
+          origin,
+        }),
+        obj({
+          kind: konst('mlp'),
+          widths: { type: 'array', items: posInt, minItems: 1 },
+          norm: { enum: ['none', 'batch'] },
+          activation: { enum: ['relu'] },
+          inputShape: shape,
+          outputShape: shape,
+          origin,
+        }),
+      ],
+    },
+    Network: obj({ name: str, stages: { type: 'array', items: ref('Stage'), minItems: 1 }, inputShape: shape, outputShape: shape, origin }),
+    GraphNode: {
+      oneOf: [
+        obj({ id: nonNegInt, kind: konst('batch'), data: str, shape, origin }),
+        obj({ id: nonNegInt, kind: konst('view'), view: str, input: nonNegInt, shape, origin }),
+        obj({ id: nonNegInt, kind: konst('apply'), network: str, input: nonNegInt, shape, origin }),
+        obj({
+          id: nonNegInt,
+          kind: konst('loss'),
+          fn: { enum: ['nt_xent'] },
+          inputs: { type: 'array', items: nonNegInt },
+          params: { type: 'object', additionalProperties: number },
+          shape: { type: 'array', maxItems: 0 },
+          origin,
+        }),
+        obj({
+          id: nonNegInt,
+          kind: konst('sum'),
+          inputs: { type: 'array', items: nonNegInt },
+          weights: { type: 'array', items: number },
+          shape: { type: 'array', maxItems: 0 },
+          origin,
+        }),
+      ],
+    },
+    Graph: obj({ nodes: { type: 'array', items: ref('GraphNode') }, loss: nonNegInt }),
+    Optimizer: {
+      oneOf: [
+        obj({ kind: konst('sgd'), lr: number, momentum: number, nesterov: bool, weightDecay: number, origin }),
+        obj({ kind: konst('adam'), lr: number, beta1: number, beta2: number, epsilon: number, weightDecay: number, origin }),
+        obj({ kind: konst('lars'), lr: number, momentum: number, weightDecay: number, eta: number, excludeBiasAndNorm: bool, origin }),
+      ],
+    },
+    Schedule: {
+      oneOf: [
+        obj({ kind: konst('constant'), origin: { oneOf: [ref('Span'), { type: 'null' }] } }),
+        obj({ kind: konst('warmup_cosine'), warmupSteps: nonNegInt, totalSteps: posInt, finalLr: number, origin }),
+      ],
+    },
+    Train: obj({
+      epochs: posInt,
+      seed: nonNegInt,
+      data: str,
+      batch: posInt,
+      stepsPerEpoch: posInt,
+      totalSteps: posInt,
+      origin: { oneOf: [ref('Span'), { type: 'null' }] },
+    }),
+    FeatureRef: obj({ network: str, stage: nonNegInt, dim: posInt }),
+    Probe: {
+      oneOf: [
+        obj({ kind: konst('linear'), fit: ref('DataSource'), on: ref('DataSource'), features: ref('FeatureRef'), l2: number, epochs: posInt, origin }),
+        obj({ kind: konst('knn'), fit: ref('DataSource'), on: ref('DataSource'), features: ref('FeatureRef'), k: posInt, temperature: number, origin }),
+      ],
+    },
+  },
+  ...obj({
+    irVersion: konst(IR_VERSION),
+    recipe: str,
+    source: obj({ uri: str }),
+    data: { type: 'object', additionalProperties: ref('DataSource') },
+    views: { type: 'object', additionalProperties: ref('View') },
+    networks: { type: 'object', additionalProperties: ref('Network') },
+    graph: ref('Graph'),
+    optimizer: ref('Optimizer'),
+    schedule: ref('Schedule'),
+    train: ref('Train'),
+    probes: { type: 'array', items: ref('Probe') },
+  }),
+};
+
+let validator: ValidateFunction | undefined;
+
+function getValidator(): ValidateFunction {
+  validator ??= new Ajv({ allErrors: true, strict: true }).compile(irSchema);
+  return validator;
+}
+
+/** Checks `ir` against the schema; every violation is an `invalid-ir` diagnostic at `span`. */
+export function validateIr(ir: unknown, span?: Span): Diagnostic[] {
+  const validate = getValidator();
+  if (validate(ir)) return [];
+  const at: Span = span ?? { uri: (ir as IR | undefined)?.source?.uri ?? '', start: { offset: 0, line: 1, column: 1 }, end: { offset: 0, line: 1, column: 1 } };
+  return (validate.errors ?? []).slice(0, 20).map((e) => ({
+    severity: 'error' as const,
+    code: Codes.invalidIr,
+    message: `the compiled IR does not match its schema at '${e.instancePath || '/'}': ${e.message ?? 'invalid'}`,
+    span: at,
+    hint: 'this is a compiler bug; please report it with the recipe',
+  }));
+}

@@ -1,0 +1,96 @@
+/**
+ * Compile-time values: what an expression evaluates to during validation. Scalars are constant
+ * folded; view draws and network applications become training-graph nodes (`tensor`), loss terms a
+ * weighted sum over loss nodes.
+ */
+import type { AugOp, DataSource, Span, Stage } from '../ir.js';
+
+/** A data source before the probe/training defaults are applied; `name` is set for `data` definitions. */
+export interface DataValue {
+  t: 'data';
+  name?: string;
+  source: DataSource;
+}
+
+/** A network stage before shapes are known. */
+export type StageSpec = DistributiveOmit<Stage, 'inputShape' | 'outputShape'>;
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+export type Value =
+  | { t: 'number'; v: number }
+  | { t: 'string'; v: string }
+  | { t: 'bool'; v: boolean }
+  | { t: 'range'; lo: number; hi: number }
+  | { t: 'list'; items: Value[] }
+  | { t: 'duration'; v: number; unit: 'epochs' | 'steps' }
+  /** A bare word in an enum position (`norm: batch`). */
+  | { t: 'enum'; v: string }
+  | DataValue
+  /** A `view` name (not applied). */
+  | { t: 'view'; name: string }
+  /** A `network` name (not applied). */
+  | { t: 'network'; name: string }
+  /** Augmentation ops (one call, a pipeline or a view's ops). */
+  | { t: 'ops'; ops: AugOp[] }
+  /** Network stages (one call or a chain). */
+  | { t: 'stages'; stages: StageSpec[] }
+  /** A per-example tensor in the training graph: node id and per-example shape. */
+  | { t: 'tensor'; node: number; shape: number[] }
+  /** A weighted sum of loss nodes. */
+  | { t: 'loss'; terms: { node: number; weight: number }[]; span: Span }
+  /** An optimizer/schedule/probe call, checked, for its statement to lower. */
+  | { t: 'call'; fn: string; args: Record<string, Value>; spans: Record<string, Span>; span: Span }
+  /** Already reported; suppresses follow-on errors. */
+  | { t: 'error' };
+
+export const ERROR: Value = { t: 'error' };
+
+/** How a value's kind reads in a message: "a number", "a view", ... */
+export function describe(v: Value): string {
+  switch (v.t) {
+    case 'number':
+      return `the number ${formatNumber(v.v)}`;
+    case 'string':
+      return `the string ${JSON.stringify(v.v)}`;
+    case 'bool':
+      return `the boolean ${v.v}`;
+    case 'range':
+      return 'a range';
+    case 'list':
+      return 'a list';
+    case 'duration':
+      return 'a duration';
+    case 'enum':
+      return `the word '${v.v}'`;
+    case 'data':
+      return v.name ? `the data source '${v.name}'` : 'a data source';
+    case 'view':
+      return `the view '${v.name}'`;
+    case 'network':
+      return `the network '${v.name}'`;
+    case 'ops':
+      return 'augmentation ops';
+    case 'stages':
+      return 'network stages';
+    case 'tensor':
+      return `a tensor of shape ${formatShape(v.shape)} per example`;
+    case 'loss':
+      return 'a loss';
+    case 'call':
+      return `a ${v.fn}(...) call`;
+    case 'error':
+      return 'an invalid value';
+  }
+}
+
+export function formatNumber(n: number): string {
+  return String(n);
+}
+
+export function formatShape(shape: readonly number[]): string {
+  return `[${shape.join(', ')}]`;
+}
+
+export function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}

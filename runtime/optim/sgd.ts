@@ -1,0 +1,44 @@
+/**
+ * SGD with momentum, PyTorch's convention (torch.optim.SGD, dampening 0):
+ *
+ *   g   = grad + wd * w              (L2 weight decay added to the gradient, on every parameter)
+ *   buf = momentum * buf + g         (buf starts at 0, so the first step has buf = g, as in torch)
+ *   d   = nesterov ? g + momentum * buf : buf
+ *   w   = w - lr * d
+ *
+ * Nesterov momentum in this form follows Sutskever et al. 2013 as PyTorch implements it.
+ */
+import type { Optimizer } from '../../compiler/ir.js';
+import { tf } from '../tf.js';
+import { checkHyper, checkParams, gradientsFor, Slots } from './slots.js';
+import type { OptimizerState, ParamEntry } from './types.js';
+
+type SgdConfig = Extract<Optimizer, { kind: 'sgd' }>;
+
+export function createSgd(opt: SgdConfig, params: ParamEntry[]): OptimizerState {
+  checkParams(params, 'sgd');
+  checkHyper('sgd', 'momentum', opt.momentum, 0, 1, true);
+  checkHyper('sgd', 'weightDecay', opt.weightDecay, 0);
+  if (opt.nesterov && opt.momentum <= 0) throw new Error('sgd: nesterov needs momentum > 0');
+  const slots = new Slots();
+  return {
+    apply(grads, lr) {
+      for (const [{ variable: w }, grad] of gradientsFor(params, grads, lr, 'sgd')) {
+        tf.tidy(() => {
+          let g = tf.reshape(grad, w.shape);
+          if (opt.weightDecay > 0) g = tf.add(g, tf.mul(w, opt.weightDecay));
+          let d = g;
+          if (opt.momentum > 0) {
+            const buf = slots.get(w, 'momentum');
+            const next = tf.add(tf.mul(buf, opt.momentum), g);
+            buf.assign(next);
+            d = opt.nesterov ? tf.add(g, tf.mul(next, opt.momentum)) : next;
+          }
+          w.assign(tf.sub(w, tf.mul(d, lr)));
+        });
+      }
+    },
+    slotCount: () => slots.size,
+    dispose: () => slots.dispose(),
+  };
+}

@@ -1,0 +1,392 @@
+/**
+ * What a reporter shows about a run, as a pure reduction over `RunEvent`s.
+ *
+ * `reduce(state, event)` never mutates its input and never reads the clock: every time-dependent
+ * value (elapsed, ETA) comes from the events' own `time`/`ms` fields, so a scripted event
+ * sequence always reduces to the same state. The ink TUI renders this state; the plain reporter
+ * reuses it for smoothed throughput and ETA.
+ */
+import type { Span } from '../../compiler/ir.js';
+import type { EvalEvent, RunEvent, RunStartEvent } from '../events.js';
+
+/** `waiting` until run-start; then `running` until run-end sets the final status. */
+export type RunStatus = 'waiting' | 'running' | 'completed' | 'interrupted' | 'failed';
+
+export type RunInfo = Omit<RunStartEvent, 'type' | 'time'> & { startTime: number };
+
+export type ProbeResult = Omit<EvalEvent, 'type'>;
+
+export interface WarningItem {
+  code: string;
+  message: string;
+  span?: Span;
+  /** How often this exact code + message was seen; repeats are folded, not listed again. */
+  count: number;
+  time: number;
+}
+
+export interface EpochSummary {
+  epoch: number;
+  /** Steps taken in this epoch and the global step range they cover. */
+  steps: number;
+  firstStep: number;
+  lastStep: number;
+  /** Mean of the finite step losses in this epoch; null if none was finite. */
+  meanLoss: number | null;
+  lastLoss: number;
+  /** Wall time from the epoch's start (epoch-start event, or its first step's start) to its last step. */
+  ms: number;
+  /** False when the run stopped before the epoch reached `stepsPerEpoch` steps. */
+  complete: boolean;
+}
+
+export interface CheckpointItem {
+  step: number;
+  path: string;
+}
+
+/** Things that are done and will not change: rendered once, in order, inside ink's `<Static>`. */
+export type FinishedItem =
+  | { kind: 'epoch'; id: string; epoch: EpochSummary }
+  | { kind: 'probe'; id: string; probe: ProbeResult }
+  | { kind: 'warning'; id: string; warning: WarningItem }
+  | { kind: 'checkpoint'; id: string; checkpoint: CheckpointItem };
+
+/**
+ * Loss over the whole run, downsampled so it never holds more than `LOSS_HISTORY_MAX` points:
+ * each point is the mean of `stride` consecutive steps; when the buffer fills, neighbouring
+ * points are merged pairwise and `stride` doubles. The step not yet in a full bucket lives in
+ * `pendingSum/pendingCount/pendingSteps`; `lossSeries()` includes it.
+ */
+export interface LossHistory {
+  points: number[];
+  stride: number;
+  pendingSum: number;
+  /** Finite losses in the pending bucket. */
+  pendingCount: number;
+  /** All steps in the pending bucket, finite or not. */
+  pendingSteps: number;
+}
+
+interface EpochAccumulator {
+  epoch: number;
+  startTime: number;
+  steps: number;
+  firstStep: number;
+  lastStep: number;
+  lossSum: number;
+  lossCount: number;
+  lastLoss: number;
+  lastTime: number;
+}
+
+export interface RunEnd {
+  status: 'completed' | 'interrupted' | 'failed';
+  steps: number;
+  finalLoss: number | null;
+  probes: Record<string, number>;
+  runDir: string;
+  ms: number;
+  message?: string;
+}
+
+export interface RunViewState {
+  status: RunStatus;
+  info: RunInfo | null;
+  /** Last global step seen (1-based; 0 before the first step). */
+  step: number;
+  totalSteps: number;
+  epoch: number | null;
+  loss: number | null;
+  /** Lowest finite step loss so far. */
+  minLoss: number | null;
+  lr: number | null;
+  lossHistory: LossHistory;
+  /** Step wall time and throughput, smoothed (see `smoothingAlpha`); null before the first step. */
+  stepMs: number | null;
+  imagesPerSec: number | null;
+  /** Remaining steps times the smoothed step time; 0 once the run has ended. */
+  etaMs: number | null;
+  /** Time since run-start, from the latest event's `time` (run-end's `ms` once it arrives). */
+  elapsedMs: number;
+  /** Step events reduced so far (drives the smoothing warm-up). */
+  stepsSeen: number;
+  probes: ProbeResult[];
+  warnings: WarningItem[];
+  epochs: EpochSummary[];
+  checkpoints: CheckpointItem[];
+  finished: FinishedItem[];
+  current: EpochAccumulator | null;
+  end: RunEnd | null;
+}
+
+/** Bound on stored loss points; even, so pairwise merging halves it exactly. */
+export const LOSS_HISTORY_MAX = 256;
+/** Long-run weight of the newest step in the smoothed step time and throughput. */
+export const SMOOTHING = 0.1;
+
+export const initialState: RunViewState = Object.freeze({
+  status: 'waiting',
+  info: null,
+  step: 0,
+  totalSteps: 0,
+  epoch: null,
+  loss: null,
+  minLoss: null,
+  lr: null,
+  lossHistory: Object.freeze({
+    points: Object.freeze([]) as unknown as number[],
+    stride: 1,
+    pendingSum: 0,
+    pendingCount: 0,
+    pendingSteps: 0,
+  }),
+  stepMs: null,
+  imagesPerSec: null,
+  etaMs: null,
+  elapsedMs: 0,
+  stepsSeen: 0,
+  probes: Object.freeze([]) as unknown as never[],
+  warnings: Object.freeze([]) as unknown as never[],
+  epochs: Object.freeze([]) as unknown as never[],
+  checkpoints: Object.freeze([]) as unknown as never[],
+  finished: Object.freeze([]) as unknown as never[],
+  current: null,
+  end: null,
+}) as RunViewState;
+
+/**
+ * Weight of the n-th sample (1-based) in the exponential moving average: 1/n for the first
+ * 1/SMOOTHING samples (a plain running mean, so the slow first step — kernel compilation,
+ * warm-up — doesn't pin the average), then SMOOTHING.
+ */
+export function smoothingAlpha(n: number): number {
+  return Math.max(SMOOTHING, 1 / Math.max(1, n));
+}
+
+function ema(prev: number | null, value: number, alpha: number): number | null {
+  if (!Number.isFinite(value)) return prev;
+  return prev == null ? value : prev + alpha * (value - prev);
+}
+
+/** The loss history as one series: stored points plus the mean of the pending bucket. */
+export function lossSeries(history: LossHistory): number[] {
+  if (history.pendingSteps === 0) return history.points;
+  const pending = history.pendingCount > 0 ? history.pendingSum / history.pendingCount : Number.NaN;
+  return [...history.points, pending];
+}
+
+function pushLoss(h: LossHistory, loss: number): LossHistory {
+  const finite = Number.isFinite(loss);
+  const pendingSum = h.pendingSum + (finite ? loss : 0);
+  const pendingCount = h.pendingCount + (finite ? 1 : 0);
+  const pendingSteps = h.pendingSteps + 1;
+  if (pendingSteps < h.stride) return { ...h, pendingSum, pendingCount, pendingSteps };
+  let points = [...h.points, pendingCount > 0 ? pendingSum / pendingCount : Number.NaN];
+  let stride = h.stride;
+  if (points.length >= LOSS_HISTORY_MAX) {
+    const merged: number[] = [];
+    for (let i = 0; i + 1 < points.length; i += 2) {
+      const a = points[i];
+      const b = points[i + 1];
+      merged.push(Number.isFinite(a) && Number.isFinite(b) ? (a + b) / 2 : Number.isFinite(a) ? a : b);
+    }
+    points = merged;
+    stride *= 2;
+  }
+  return { points, stride, pendingSum: 0, pendingCount: 0, pendingSteps: 0 };
+}
+
+function closeEpoch(state: RunViewState, reason: 'next-epoch' | 'run-end'): RunViewState {
+  const cur = state.current;
+  if (!cur || cur.steps === 0) return { ...state, current: null };
+  const perEpoch = state.info?.stepsPerEpoch;
+  const summary: EpochSummary = {
+    epoch: cur.epoch,
+    steps: cur.steps,
+    firstStep: cur.firstStep,
+    lastStep: cur.lastStep,
+    meanLoss: cur.lossCount > 0 ? cur.lossSum / cur.lossCount : null,
+    lastLoss: cur.lastLoss,
+    ms: Math.max(0, cur.lastTime - cur.startTime),
+    complete: perEpoch != null && perEpoch > 0 ? cur.steps >= perEpoch : reason === 'next-epoch',
+  };
+  return {
+    ...state,
+    current: null,
+    epochs: [...state.epochs, summary],
+    finished: [...state.finished, { kind: 'epoch', id: `epoch-${state.finished.length}`, epoch: summary }],
+  };
+}
+
+function elapsed(state: RunViewState, time: number): number {
+  return state.info ? Math.max(state.elapsedMs, time - state.info.startTime) : state.elapsedMs;
+}
+
+/** Pure: returns a new state (sharing unchanged parts) and never mutates `state` or `event`. */
+export function reduce(state: RunViewState, event: RunEvent): RunViewState {
+  switch (event.type) {
+    case 'run-start': {
+      const { type: _type, time, ...rest } = event;
+      return {
+        ...initialState,
+        status: 'running',
+        info: { ...rest, startTime: time },
+        totalSteps: event.totalSteps,
+      };
+    }
+
+    case 'epoch-start': {
+      const closed = closeEpoch(state, 'next-epoch');
+      return {
+        ...closed,
+        epoch: event.epoch,
+        elapsedMs: elapsed(closed, event.time),
+        current: {
+          epoch: event.epoch,
+          startTime: event.time,
+          steps: 0,
+          firstStep: 0,
+          lastStep: 0,
+          lossSum: 0,
+          lossCount: 0,
+          lastLoss: Number.NaN,
+          lastTime: event.time,
+        },
+      };
+    }
+
+    case 'step': {
+      // A step from a new epoch without an epoch-start closes the old one and opens the new.
+      let s = state;
+      if (s.current && s.current.epoch !== event.epoch) s = closeEpoch(s, 'next-epoch');
+      const base: EpochAccumulator = s.current ?? {
+        epoch: event.epoch,
+        startTime: event.time - (Number.isFinite(event.ms) ? event.ms : 0),
+        steps: 0,
+        firstStep: 0,
+        lastStep: 0,
+        lossSum: 0,
+        lossCount: 0,
+        lastLoss: Number.NaN,
+        lastTime: event.time,
+      };
+      const finite = Number.isFinite(event.loss);
+      const current: EpochAccumulator = {
+        ...base,
+        steps: base.steps + 1,
+        firstStep: base.steps === 0 ? event.step : base.firstStep,
+        lastStep: event.step,
+        lossSum: base.lossSum + (finite ? event.loss : 0),
+        lossCount: base.lossCount + (finite ? 1 : 0),
+        lastLoss: event.loss,
+        lastTime: event.time,
+      };
+      const stepsSeen = s.stepsSeen + 1;
+      const alpha = smoothingAlpha(stepsSeen);
+      const stepMs = ema(s.stepMs, event.ms, alpha);
+      const imagesPerSec = ema(s.imagesPerSec, event.imagesPerSec, alpha);
+      const totalSteps = Math.max(s.totalSteps, event.step);
+      const next: RunViewState = {
+        ...s,
+        step: event.step,
+        totalSteps,
+        epoch: event.epoch,
+        loss: event.loss,
+        minLoss: finite ? (s.minLoss == null ? event.loss : Math.min(s.minLoss, event.loss)) : s.minLoss,
+        lr: Number.isFinite(event.lr) ? event.lr : s.lr,
+        lossHistory: pushLoss(s.lossHistory, event.loss),
+        stepMs,
+        imagesPerSec,
+        etaMs: stepMs == null ? null : stepMs * Math.max(0, totalSteps - event.step),
+        elapsedMs: elapsed(s, event.time),
+        stepsSeen,
+        current,
+      };
+      // An epoch that has all its steps is finished now, not when the next one starts, so its
+      // line lands before the checkpoint and probes that follow the last epoch.
+      const perEpoch = s.info?.stepsPerEpoch ?? 0;
+      return perEpoch > 0 && current.steps >= perEpoch ? closeEpoch(next, 'next-epoch') : next;
+    }
+
+    case 'eval': {
+      const { type: _type, ...probe } = event;
+      return {
+        ...state,
+        elapsedMs: elapsed(state, event.time),
+        probes: [...state.probes, probe],
+        finished: [...state.finished, { kind: 'probe', id: `probe-${state.finished.length}`, probe }],
+      };
+    }
+
+    case 'warning': {
+      const i = state.warnings.findIndex((w) => w.code === event.code && w.message === event.message);
+      if (i >= 0) {
+        const warnings = state.warnings.slice();
+        warnings[i] = { ...warnings[i], count: warnings[i].count + 1, time: event.time };
+        return { ...state, warnings, elapsedMs: elapsed(state, event.time) };
+      }
+      const warning: WarningItem = { code: event.code, message: event.message, count: 1, time: event.time };
+      if (event.span) warning.span = event.span;
+      return {
+        ...state,
+        elapsedMs: elapsed(state, event.time),
+        warnings: [...state.warnings, warning],
+        finished: [...state.finished, { kind: 'warning', id: `warning-${state.finished.length}`, warning }],
+      };
+    }
+
+    case 'checkpoint': {
+      const checkpoint: CheckpointItem = { step: event.step, path: event.path };
+      return {
+        ...state,
+        elapsedMs: elapsed(state, event.time),
+        checkpoints: [...state.checkpoints, checkpoint],
+        finished: [
+          ...state.finished,
+          { kind: 'checkpoint', id: `checkpoint-${state.finished.length}`, checkpoint },
+        ],
+      };
+    }
+
+    case 'run-end': {
+      const closed = closeEpoch(state, 'run-end');
+      const end: RunEnd = {
+        status: event.status,
+        steps: event.steps,
+        finalLoss: event.finalLoss,
+        probes: event.probes,
+        runDir: event.runDir,
+        ms: event.ms,
+      };
+      if (event.message !== undefined) end.message = event.message;
+      return {
+        ...closed,
+        status: event.status,
+        end,
+        etaMs: 0,
+        elapsedMs: event.ms,
+      };
+    }
+
+    default: {
+      // A newer event kind this reporter doesn't know yet: ignore it rather than crash the run.
+      const _exhaustive: never = event;
+      void _exhaustive;
+      return state;
+    }
+  }
+}
+
+/** Reduces a whole sequence (handy in tests and for replaying a `.events.jsonl`). */
+export function reduceAll(events: Iterable<RunEvent>, from: RunViewState = initialState): RunViewState {
+  let s = from;
+  for (const e of events) s = reduce(s, e);
+  return s;
+}
+
+/** Fraction of the planned steps done, in [0, 1]. */
+export function progressFraction(state: RunViewState): number {
+  if (state.totalSteps <= 0) return state.status === 'completed' ? 1 : 0;
+  return Math.min(1, Math.max(0, state.step / state.totalSteps));
+}

@@ -1,0 +1,327 @@
+/**
+ * Pure props components for the run view (like ink's `examples/jest` `test.tsx`/`summary.tsx`):
+ * no hooks, no state, everything comes in through `readonly` props, so each one can be rendered
+ * alone in a test with ink-testing-library's `lastFrame()`.
+ */
+import { Box, Static, Text } from 'ink';
+import {
+  formatDuration,
+  formatLoss,
+  formatLr,
+  formatParameters,
+  formatPercent,
+  formatRate,
+  formatSeconds,
+  formatSpan,
+} from '../format.js';
+import { sparkline } from '../sparkline.js';
+import {
+  lossSeries,
+  type CheckpointItem,
+  type EpochSummary,
+  type FinishedItem,
+  type ProbeResult,
+  type RunEnd,
+  type RunInfo,
+  type RunStatus,
+  type RunViewState,
+  type WarningItem,
+} from '../state.js';
+
+const clamp = (v: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, v));
+const Sep = () => <Text dimColor> · </Text>;
+
+export interface HeaderProps {
+  readonly info: RunInfo | null;
+  readonly status: RunStatus;
+}
+
+/** Recipe, backend, plan and parameter counts. */
+export function Header({ info, status }: HeaderProps) {
+  if (!info) {
+    return (
+      <Text>
+        <Text color="cyan" bold>
+          ssl
+        </Text>{' '}
+        <Text dimColor>{status === 'waiting' ? 'starting…' : status}</Text>
+      </Text>
+    );
+  }
+  return (
+    <Box flexDirection="column">
+      <Text wrap="truncate-end">
+        <Text color="cyan" bold>
+          ssl {info.recipe}
+        </Text>
+        {'  '}
+        <Text>{info.backend}</Text>
+        <Sep />
+        <Text>batch {info.batch}</Text>
+        <Sep />
+        <Text>
+          {info.epochs} epoch{info.epochs === 1 ? '' : 's'} × {info.stepsPerEpoch} steps
+        </Text>
+      </Text>
+      <Text dimColor wrap="truncate-end">
+        params {formatParameters(info.parameters)} · {info.runDir}
+      </Text>
+    </Box>
+  );
+}
+
+export interface ProgressProps {
+  readonly step: number;
+  readonly totalSteps: number;
+  readonly epoch: number | null;
+  readonly epochs: number | null;
+  readonly etaMs: number | null;
+  readonly status: RunStatus;
+  /** Bar width in cells. */
+  readonly width?: number;
+}
+
+/** `██████░░░░  51%  step 120/234 · epoch 1/1 · eta 0:42` */
+export function Progress({ step, totalSteps, epoch, epochs, etaMs, status, width = 30 }: ProgressProps) {
+  const fraction = totalSteps > 0 ? clamp(step / totalSteps, 0, 1) : status === 'completed' ? 1 : 0;
+  const filled = Math.round(fraction * width);
+  const percent = `${Math.floor(fraction * 100)}%`.padStart(4);
+  const color = status === 'failed' ? 'red' : status === 'interrupted' ? 'yellow' : 'green';
+  return (
+    <Text wrap="truncate-end">
+      <Text color={color}>{'█'.repeat(filled)}</Text>
+      <Text dimColor>{'░'.repeat(width - filled)}</Text>
+      <Text bold> {percent}</Text>
+      {'  '}
+      <Text>
+        step {step}/{totalSteps}
+      </Text>
+      {epoch != null && (
+        <>
+          <Sep />
+          <Text>
+            epoch {epoch}
+            {epochs != null ? `/${epochs}` : ''}
+          </Text>
+        </>
+      )}
+      {status === 'running' && (
+        <>
+          <Sep />
+          <Text>eta {formatDuration(etaMs)}</Text>
+        </>
+      )}
+    </Text>
+  );
+}
+
+export interface LossPanelProps {
+  readonly series: readonly number[];
+  readonly loss: number | null;
+  readonly minLoss: number | null;
+  /** Sparkline width in cells. */
+  readonly width?: number;
+}
+
+/** `loss 4.8123  min 4.7012  ▇▇▆▅▅▄▄▃▃▂▂▂▁▁` */
+export function LossPanel({ series, loss, minLoss, width = 40 }: LossPanelProps) {
+  return (
+    <Text wrap="truncate-end">
+      <Text>loss </Text>
+      <Text bold color={loss != null && !Number.isFinite(loss) ? 'red' : undefined}>
+        {formatLoss(loss)}
+      </Text>
+      <Text dimColor>  min {formatLoss(minLoss)}</Text>
+      {'  '}
+      <Text color="magenta">{sparkline(series, width)}</Text>
+    </Text>
+  );
+}
+
+export interface StatsProps {
+  readonly lr: number | null;
+  readonly imagesPerSec: number | null;
+  readonly stepMs: number | null;
+  readonly elapsedMs: number;
+}
+
+/** `lr 1.00e-3 · 812 img/s · 315 ms/step · elapsed 0:35` */
+export function Stats({ lr, imagesPerSec, stepMs, elapsedMs }: StatsProps) {
+  return (
+    <Text wrap="truncate-end" dimColor>
+      lr <Text color="yellow">{formatLr(lr)}</Text>
+      <Sep />
+      <Text color="blue">{formatRate(imagesPerSec)}</Text> img/s
+      <Sep />
+      {stepMs == null ? '-' : Math.round(stepMs)} ms/step
+      <Sep />
+      elapsed {formatDuration(elapsedMs)}
+    </Text>
+  );
+}
+
+export interface ProbesProps {
+  readonly probes: readonly ProbeResult[];
+}
+
+/** `✓ probe linear on test @ 234: top-1 93.71%  fit 60000 · eval 10000 · 4.1 s` per result. */
+export function Probes({ probes }: ProbesProps) {
+  return (
+    <Box flexDirection="column">
+      {probes.map((p, i) => (
+        <Text key={i} wrap="truncate-end">
+          <Text color="green">✓ </Text>
+          probe {p.probe} on {p.on} <Text dimColor>@ step {p.step}</Text>: top-1{' '}
+          <Text bold color="green">
+            {formatPercent(p.top1)}
+          </Text>
+          <Text dimColor>
+            {'  '}fit {p.fitSize} · eval {p.evalSize} · {formatSeconds(p.ms)}
+          </Text>
+        </Text>
+      ))}
+    </Box>
+  );
+}
+
+export interface WarningsProps {
+  readonly warnings: readonly WarningItem[];
+}
+
+/** `⚠ [code] message (recipe.ssl:3:7)` per warning; folded repeats show `×N`. */
+export function Warnings({ warnings }: WarningsProps) {
+  return (
+    <Box flexDirection="column">
+      {warnings.map((w, i) => (
+        <Text key={i} wrap="wrap">
+          <Text color="yellow">⚠ [{w.code}]</Text> {w.message}
+          {w.span && <Text dimColor> ({formatSpan(w.span)})</Text>}
+          {w.count > 1 && <Text dimColor> ×{w.count}</Text>}
+        </Text>
+      ))}
+    </Box>
+  );
+}
+
+export function EpochLine({ epoch }: { readonly epoch: EpochSummary }) {
+  return (
+    <Text wrap="truncate-end">
+      <Text color={epoch.complete ? 'green' : 'yellow'}>{epoch.complete ? '✓' : '…'} </Text>
+      epoch {epoch.epoch}
+      <Text dimColor>
+        {'  '}
+        {epoch.steps} steps · mean loss {formatLoss(epoch.meanLoss)} · {formatDuration(epoch.ms)}
+        {epoch.complete ? '' : ' · stopped early'}
+      </Text>
+    </Text>
+  );
+}
+
+export function CheckpointLine({ checkpoint }: { readonly checkpoint: CheckpointItem }) {
+  return (
+    <Text dimColor wrap="truncate-end">
+      ↓ checkpoint @ step {checkpoint.step} → {checkpoint.path}
+    </Text>
+  );
+}
+
+/** One finished item, as rendered (once) inside `<Static>`. */
+export function FinishedLine({ item }: { readonly item: FinishedItem }) {
+  switch (item.kind) {
+    case 'epoch':
+      return <EpochLine epoch={item.epoch} />;
+    case 'probe':
+      return <Probes probes={[item.probe]} />;
+    case 'warning':
+      return <Warnings warnings={[item.warning]} />;
+    case 'checkpoint':
+      return <CheckpointLine checkpoint={item.checkpoint} />;
+  }
+}
+
+export interface SummaryProps {
+  readonly end: RunEnd;
+}
+
+/** `✓ completed · 234 steps in 0:58 · final loss 4.2311 · linear 93.71%` + run dir. */
+export function Summary({ end }: SummaryProps) {
+  const mark = end.status === 'completed' ? '✓' : end.status === 'interrupted' ? '■' : '✗';
+  const color = end.status === 'completed' ? 'green' : end.status === 'interrupted' ? 'yellow' : 'red';
+  return (
+    <Box flexDirection="column">
+      <Text wrap="truncate-end">
+        <Text color={color} bold>
+          {mark} {end.status}
+        </Text>
+        <Sep />
+        {end.steps} steps in {formatDuration(end.ms)}
+        {end.finalLoss != null && (
+          <>
+            <Sep />
+            final loss {formatLoss(end.finalLoss)}
+          </>
+        )}
+        {Object.entries(end.probes).map(([name, top1]) => (
+          <Text key={name}>
+            <Sep />
+            {name} <Text bold>{formatPercent(top1)}</Text>
+          </Text>
+        ))}
+      </Text>
+      {end.message && (
+        <Text color={color} wrap="wrap">
+          {end.message}
+        </Text>
+      )}
+      <Text dimColor wrap="truncate-end">
+        run dir {end.runDir}
+      </Text>
+    </Box>
+  );
+}
+
+export interface RunViewProps {
+  readonly state: RunViewState;
+  /** Terminal width; sizes the bar and the sparkline. */
+  readonly columns?: number;
+}
+
+/** The whole screen: finished items above in `<Static>`, the live panel below. */
+export function RunView({ state, columns = 80 }: RunViewProps) {
+  const barWidth = clamp(columns - 48, 10, 30);
+  const sparkWidth = clamp(columns - 30, 8, 60);
+  return (
+    <>
+      <Static items={state.finished}>{(item) => <FinishedLine key={item.id} item={item} />}</Static>
+      <Box flexDirection="column" marginTop={state.finished.length > 0 ? 1 : 0}>
+        <Header info={state.info} status={state.status} />
+        {state.info && (
+          <>
+            <Progress
+              step={state.step}
+              totalSteps={state.totalSteps}
+              epoch={state.epoch}
+              epochs={state.info.epochs}
+              etaMs={state.etaMs}
+              status={state.status}
+              width={barWidth}
+            />
+            <LossPanel
+              series={lossSeries(state.lossHistory)}
+              loss={state.loss}
+              minLoss={state.minLoss}
+              width={sparkWidth}
+            />
+            <Stats
+              lr={state.lr}
+              imagesPerSec={state.imagesPerSec}
+              stepMs={state.stepMs}
+              elapsedMs={state.elapsedMs}
+            />
+          </>
+        )}
+        {state.end && <Summary end={state.end} />}
+      </Box>
+    </>
+  );
+}
