@@ -9,4 +9,9 @@ if (!existsSync(fileURLToPath(entry))) {
   process.exit(2);
 }
 const { main } = await import(entry.href);
-process.exitCode = await main(process.argv.slice(2));
+const code = await main(process.argv.slice(2));
+// Exit explicitly: the multi-threaded wasm backend's worker threads would keep the process alive.
+// Flush both streams first so piped output (the json reporter) is never cut short.
+const flush = (stream) => new Promise((resolve) => stream.write('', resolve));
+await Promise.all([flush(process.stdout), flush(process.stderr)]);
+process.exit(code);

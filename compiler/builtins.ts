@@ -131,6 +131,7 @@ export const builtinList: readonly BuiltinSpec[] = [
       { name: 'split', type: { kind: 'string-enum', values: ['train', 'test'] }, required: true, doc: 'Which split: "train" (60000) or "test" (10000).' },
       { name: 'batch', type: { kind: 'int' }, default: 256, min: 1, doc: 'Training batch size (probes extract features in their own batches).' },
       { name: 'labels', type: { kind: 'fraction' }, default: 1, min: 0, exclusiveMin: true, max: 1, doc: 'Fraction of labelled examples a probe may fit on (`10%`).' },
+      { name: 'limit', type: { kind: 'int' }, min: 1, doc: 'Use only the first N examples of the split (quick experiments, tests). Default: the whole split.' },
     ],
   },
   // -- augmentations ------------------------------------------------------------------------------

@@ -122,6 +122,22 @@ describe('compile: semantics', () => {
     expect(ir.networks['enc']!.stages[0]).toMatchObject({ norm: 'batch' });
   });
 
+  it('`limit:` uses the first N examples of a split; the default probe fit keeps the limit', () => {
+    const ir = ok(minimal('loss = nt_xent(enc(aug(train)), enc(aug(train)))').replace('mnist(split: "train", batch: 100)', 'mnist(split: "train", batch: 100, limit: 1000)'));
+    expect(ir.data['train']).toMatchObject({ size: 1000, limit: 1000 });
+    expect(ir.data['test']).toMatchObject({ size: 10000, limit: null });
+    expect(ir.train).toMatchObject({ stepsPerEpoch: 10, totalSteps: 20 });
+    expect(ir.probes[0]!.fit).toMatchObject({ split: 'train', size: 1000, limit: 1000 });
+  });
+
+  it('a `limit:` larger than the split is value-out-of-range at the argument', () => {
+    const text = minimal('loss = nt_xent(enc(aug(train)), enc(aug(train)))').replace('mnist(split: "test")', 'mnist(split: "test", limit: 20000)');
+    const d = compile(text, 'test.ssl').diagnostics.filter((x) => x.severity === 'error');
+    expect(d.map((x) => x.code)).toEqual(['value-out-of-range']);
+    expect(d[0]!.span.start).toMatchObject({ line: 3, column: 34 }); // the `limit: 20000` argument
+    expect(d[0]!.hint).toMatch(/at most limit: 10000/);
+  });
+
   it('percentages, inline datasets and `of:` in probes', () => {
     const ir = ok(
       minimal('network head = mlp([8])\nloss = nt_xent(head(enc(aug(train))), head(enc(aug(train))))').replace(

@@ -41,6 +41,7 @@ export const irSchema: Schema = {
       batch: posInt,
       labelFraction: { type: 'number', exclusiveMinimum: 0, maximum: 1 },
       size: posInt,
+      limit: { anyOf: [posInt, { type: 'null' }] },
       shape,
       numClasses: posInt,
       origin,

@@ -41,8 +41,10 @@ export interface DataSource {
   batch: number;
   /** Fraction (0, 1] of the labelled examples a probe may fit on (`labels: 10%`); 1 = all. */
   labelFraction: number;
-  /** Number of examples in the split (known statically for built-in datasets). */
+  /** Number of examples used: the split's size (known statically for built-in datasets) or `limit`. */
   size: number;
+  /** `limit: N` in the recipe: only the first N examples of the split are used; null = all. */
+  limit: number | null;
   /** Shape of one example, e.g. [28, 28, 1]. */
   shape: number[];
   numClasses: number;

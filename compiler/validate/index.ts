@@ -300,7 +300,7 @@ class Checker {
       const train = trainName ? this.out.data.get(trainName) : undefined;
       if (!train) return; // the missing training data is reported already
       const facts = datasets[train.dataset];
-      fit = { ...train, split: 'train', size: facts.splits.train, labelFraction: 1 };
+      fit = { ...train, split: 'train', size: train.limit ?? facts.splits.train, labelFraction: 1 };
     }
     const features = this.probeFeatures(call, on);
     if (!features) return;
@@ -725,6 +725,16 @@ class Checker {
     const dataset = spec.name as DatasetName;
     const facts = datasets[dataset];
     const split = (a['split'] as { v: 'train' | 'test' }).v;
+    const limit = a['limit'] === undefined ? null : num(a['limit'])!;
+    if (limit !== null && limit > facts.splits[split]) {
+      const arg = e.args.find((x) => x.name?.name === 'limit');
+      return this.error(
+        Codes.valueOutOfRange,
+        `limit ${limit} is more than the ${facts.splits[split]} examples of ${dataset} split "${split}"`,
+        arg?.span ?? e.span,
+        `use at most limit: ${facts.splits[split]}, or leave it out for the whole split`,
+      );
+    }
     return {
       t: 'data',
       source: {
@@ -733,7 +743,8 @@ class Checker {
         split,
         batch: num(a['batch'])!,
         labelFraction: num(a['labels'])!,
-        size: facts.splits[split],
+        size: limit ?? facts.splits[split],
+        limit,
         shape: [...facts.shape],
         numClasses: facts.numClasses,
         origin: e.span,

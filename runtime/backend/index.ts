@@ -72,6 +72,17 @@ export function installWasmKernels(): string[] {
 
 // ---------------------------------------------------------------------------------- wasm
 
+const THREADED_INIT_TIMEOUT_MS = 60_000;
+
+function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const t = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(message)), ms);
+    timer.unref();
+  });
+  return Promise.race([p, t]).finally(() => clearTimeout(timer));
+}
+
 let wasmInit: Promise<BackendInfo> | null = null;
 
 /**
@@ -102,16 +113,21 @@ async function initWasm(): Promise<BackendInfo> {
   let ok = false;
   if (wantThreads) {
     try {
-      ok = await withNodeWasmThreadShims(requested, () => tf.setBackend('wasm'));
-      if (!ok) notes.push('wasm threads: the threaded binary did not initialise; single-threaded');
+      ok = await withTimeout(
+        withNodeWasmThreadShims(requested, () => tf.setBackend('wasm')),
+        THREADED_INIT_TIMEOUT_MS,
+        `the threaded wasm module did not start within ${THREADED_INIT_TIMEOUT_MS / 1000} s`,
+      );
+      if (!ok) notes.push('wasm threads: the threaded binary did not initialise; using single-threaded SIMD');
     } catch (e) {
-      notes.push(`wasm threads: ${(e as Error).message}; single-threaded`);
+      notes.push(`wasm threads: ${(e as Error).message}; using single-threaded SIMD`);
       ok = false;
     }
     if (!ok) {
-      // Start over on the single-threaded SIMD binary.
+      // A failed init leaves the 'wasm' factory registered and no instance: setBackend below
+      // runs the factory again, now choosing the single-threaded SIMD binary. (After a timeout
+      // the first init may still be pending; tfjs ignores its late result.)
       env.set('WASM_HAS_MULTITHREAD_SUPPORT', false);
-      if (tf.findBackend('wasm')) tf.removeBackend('wasm');
       wasmBackend.setThreadsCount(1);
     }
   }

@@ -21,7 +21,7 @@
  * that the textbook form (a conv of dy zero-dilated by s) would spend 3/4 of its time on at s=2.
  */
 import { tf } from '../tf.js';
-import { callStock, free, installKernel, uninstallKernel, type TensorInfo, type WasmBackendLike } from './wasm-kernel-util.js';
+import { callStock, free, installKernel, stockKernel, uninstallKernel, type TensorInfo, type WasmBackendLike } from './wasm-kernel-util.js';
 
 type Pads = [top: number, bottom: number, left: number, right: number];
 
@@ -119,6 +119,11 @@ function conv2DBackpropInput(args: {
       [fh - 1 - top, h - 1 + top - (ho - 1), fw - 1 - left, w - 1 + left - (wo - 1)]);
     free(backend, rot);
     return out;
+  }
+  // With very few input channels the GEMMs below are one or two columns wide and the stock C++
+  // loop is as fast (measured 15.7 vs 20.1 ms for dx of a 1-channel 28x28 input, batch 256).
+  if (ci.inChannels < 4 && stockKernel('Conv2DBackpropInput')) {
+    return callStock('Conv2DBackpropInput', args.inputs, attrs, backend);
   }
   if (fh >= sh && fw >= sw) return subPixelInputGrad(backend, dy, filter, ci);
   return dilatedInputGrad(backend, dy, filter, ci);

@@ -40,18 +40,19 @@ interface ConvCase {
   pad: Pad;
 }
 
+// Input channels >= 4 where strided: below that, Conv2DBackpropInput defers to the stock kernel.
 const CONV_CASES: ConvCase[] = [
   { x: [2, 28, 28, 1], w: [3, 3, 1, 4], strides: 2, pad: 'same' }, // the encoder's first layer
   { x: [3, 7, 7, 3], w: [3, 3, 3, 5], strides: 1, pad: 'valid' },
-  { x: [2, 7, 7, 2], w: [3, 3, 2, 3], strides: 3, pad: 'same' },
-  { x: [2, 28, 28, 3], w: [5, 5, 3, 4], strides: 3, pad: 'valid' },
+  { x: [2, 7, 7, 4], w: [3, 3, 4, 3], strides: 3, pad: 'same' },
+  { x: [2, 28, 28, 4], w: [5, 5, 4, 4], strides: 3, pad: 'valid' },
   { x: [4, 14, 14, 8], w: [3, 3, 8, 16], strides: 2, pad: 'valid' },
-  { x: [2, 6, 6, 2], w: [4, 4, 2, 2], strides: 2, pad: 'same' }, // even filter, asymmetric pad
+  { x: [2, 6, 6, 4], w: [4, 4, 4, 2], strides: 2, pad: 'same' }, // even filter, asymmetric pad
   { x: [2, 8, 8, 1], w: [1, 1, 1, 2], strides: 2, pad: 'same' },
-  { x: [1, 9, 8, 2], w: [2, 3, 2, 2], strides: [2, 1], pad: [[0, 0], [1, 2], [0, 1], [0, 0]] },
+  { x: [1, 9, 8, 5], w: [2, 3, 5, 2], strides: [2, 1], pad: [[0, 0], [1, 2], [0, 1], [0, 0]] },
   { x: [2, 7, 7, 3], w: [3, 3, 3, 2], strides: 1, pad: 'same' },
-  { x: [2, 9, 9, 2], w: [3, 1, 2, 2], strides: 2, pad: 'same' }, // filter narrower than stride
-  { x: [1, 10, 10, 2], w: [3, 3, 2, 3], strides: 2, pad: [[0, 0], [2, 0], [0, 2], [0, 0]] },
+  { x: [2, 9, 9, 4], w: [3, 1, 4, 2], strides: 2, pad: 'same' }, // filter narrower than stride
+  { x: [1, 10, 10, 4], w: [3, 3, 4, 3], strides: 2, pad: [[0, 0], [2, 0], [0, 2], [0, 0]] },
 ];
 
 /** d/dx and d/dw of sum(conv2d(x, w) * R), on the active backend. */

@@ -136,6 +136,10 @@ export async function withNodeWasmThreadShims<T>(threads: number, init: () => Pr
     const result = await init();
     if (problems.length) throw new Error(problems.join('; '));
     return result;
+  } catch (e) {
+    // The usual cause is in `problems` (the worker then got a blob: URL, which Node rejects).
+    if (problems.length) throw new Error(problems.join('; '));
+    throw e;
   } finally {
     globalThis.Blob = OrigBlob;
     URL.createObjectURL = origCreate;

@@ -25,6 +25,7 @@ function source(over: Partial<DataSource> = {}): DataSource {
     batch: 256,
     labelFraction: 1,
     size: 60000,
+    limit: null,
     shape: [28, 28, 1],
     numClasses: 10,
     origin: span,
@@ -79,6 +80,14 @@ describe('loadMnist / loadDataSource', () => {
   it('keeps one example per class even for tiny fractions', () => {
     const s = stratifiedSubset(toy(30), 0.01, createRng(3));
     expect(classCounts(s)).toEqual([1, 1, 1]);
+  });
+
+  it('`limit` takes the first N examples, in file order', () => {
+    const full = loadMnist('train');
+    const ds = loadDataSource(source({ size: 500, limit: 500 }));
+    expect(ds.size).toBe(500);
+    expect(Array.from(ds.labels)).toEqual(Array.from(full.labels.subarray(0, 500)));
+    expect(() => loadDataSource(source({ split: 'test', size: 20000, limit: 20000 }))).toThrow(/expects at least 20000/);
   });
 
   it('rejects a data source that disagrees with the files', () => {

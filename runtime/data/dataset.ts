@@ -46,9 +46,11 @@ export function loadDataSource(src: DataSource, rng?: Rng): ImageDataset {
     }
   }
   const file = ds.files?.[0] ?? ds.name;
-  if (ds.size !== src.size) {
-    throw new DataError(file, `holds ${ds.size} examples but the recipe's data source expects ${src.size}`);
+  // Without `limit` the file must hold exactly the split the compiler planned for; with it, at least that many.
+  if (src.limit === null ? ds.size !== src.size : ds.size < src.size) {
+    throw new DataError(file, `holds ${ds.size} examples but the recipe's data source expects ${src.limit === null ? '' : 'at least '}${src.size}`);
   }
+  if (ds.size > src.size) ds = subset(ds, src.size);
   if (src.shape.length !== 3 || src.shape.some((d, i) => d !== ds.shape[i])) {
     throw new DataError(
       file,

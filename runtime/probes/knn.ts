@@ -12,6 +12,11 @@
  * Test rows are processed in chunks so that at most ~MAX_CHUNK_ELEMENTS similarities exist at
  * once (never the whole [N_test, N_train] matrix). Votes are counted on the host from the k
  * neighbours of each row.
+ *
+ * Cost is the similarity matmul, 2 * N_test * N_train * d flops (154 GFLOP for 10k x 60k x 128).
+ * Measured on the 2-core CPU, 10k x 60k: d=128 7.6 s on wasm with 2 threads (10 s with 1),
+ * raw pixels d=784 29 s (2 threads); the cpu backend is ~25x slower (its matmul and its
+ * object-per-element TopK), fine only for small sets.
  */
 import { tf } from '../tf.js';
 import { checkFeatures, type Features } from './types.js';

@@ -10,9 +10,11 @@
  *   (the bias is not penalised; the gradient of the penalty is l2 * W, i.e. PyTorch's
  *   weight_decay = l2).
  * - Optimiser: minibatch Adam (Kingma & Ba 2015) with a cosine-decayed learning rate (to 0 at the
- *   end), `epochs` passes over a seeded shuffle of the training set (more for small sets, see
- *   linearPlan). The gradient is written out
+ *   end), peak rate 1e-2, minibatches of up to 512 rows, `epochs` passes over a seeded shuffle of
+ *   the training set (more for small sets, see linearPlan). The gradient is written out
  *   analytically (dL/dlogits = (softmax - onehot) / B), so no gradient tape is recorded.
+ *   Why not full-batch L-BFGS: each of its iterations costs one pass over the data, and it needs
+ *   hundreds; 10 minibatch passes reach the same test accuracy (MNIST pixels: 0.927).
  *
  * Shapes: X [N, d], W [d, C], b [C], logits [B, C].
  */
@@ -56,6 +58,7 @@ export function linearPlan(n: number, epochs: number): { batch: number; stepsPer
   const stepsPerEpoch = Math.ceil(n / batch);
   return { batch, stepsPerEpoch, passes: Math.max(epochs, Math.ceil(MIN_STEPS / stepsPerEpoch)) };
 }
+
 /** Peak Adam learning rate for standardised features (cosine-decayed to 0). */
 export const LINEAR_LR = 1e-2;
 const BETA1 = 0.9;
@@ -220,8 +223,9 @@ export function linearAccuracy(xs: Float32Array, y: Int32Array, n: number, d: nu
  * Fits the probe on `train` (standardised with train statistics) and reports top-1 accuracy on
  * `test` and on `train`. Runs on the current tfjs backend.
  *
- * Measured (2-core CPU, MNIST raw pixels 60k/10k, l2 1e-4, 10 epochs): test top-1 0.927, the
- * converged value of this objective (the anchors' PyTorch reference: 0.927).
+ * Measured (2-core CPU, MNIST raw pixels 60k/10k, l2 1e-4, 10 epochs): test top-1 0.9268, train
+ * 0.939 (the anchors' PyTorch reference: 0.927); 6-7 s on wasm, 46 s on the cpu backend. 128-d
+ * features, 60k/10k: about 2-2.7 s on wasm, 10 s on cpu.
  */
 export function linearProbe(train: Features, test: Features, opts: LinearProbeOptions): LinearProbeResult {
   const { numClasses, l2, epochs } = opts;
