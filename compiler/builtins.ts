@@ -277,7 +277,7 @@ export const builtinList: readonly BuiltinSpec[] = [
     params: [
       ...probeCommon,
       { name: 'l2', type: { kind: 'number' }, default: 1e-4, min: 0, doc: 'L2 penalty.' },
-      { name: 'epochs', type: { kind: 'int' }, default: 100, min: 1, doc: 'Passes over the fit features.' },
+      { name: 'epochs', type: { kind: 'int' }, default: 20, min: 1, doc: 'Passes over the fit features (Adam, minibatch 512, cosine lr; at least 1000 updates on small fit sets). On MNIST features the test accuracy is flat from about 10 passes on.' },
     ],
   },
   {

@@ -59,7 +59,7 @@ describe('compile: the quickstart', () => {
 
   it('fills probe defaults and finds the backbone', () => {
     expect(ir.probes).toHaveLength(2);
-    expect(ir.probes[0]).toMatchObject({ kind: 'linear', l2: 1e-4, epochs: 100, features: { network: 'encoder', stage: 0, dim: 128 } });
+    expect(ir.probes[0]).toMatchObject({ kind: 'linear', l2: 1e-4, epochs: 20, features: { network: 'encoder', stage: 0, dim: 128 } });
     expect(ir.probes[1]).toMatchObject({ kind: 'knn', k: 20, temperature: 0 });
     expect(ir.probes[0]!.fit).toMatchObject({ split: 'train', size: 60000, labelFraction: 1 });
     expect(ir.probes[0]!.on).toMatchObject({ split: 'test', size: 10000, numClasses: 10 });
