@@ -1,0 +1,103 @@
+/**
+ * Times full training steps of a recipe in this process: data batch, both augmented views,
+ * forward, NT-Xent, backward and the optimizer update — exactly what `ssl run` does per step.
+ *
+ * Run as a child of bench.ts so each configuration gets a fresh TF.js (backends, thread pools and
+ * registered kernels are process-global):
+ *   node dist/runtime/bench/step-bench.js <recipe.ssl> <backend> [--stock] [--steps N] [--warmup N]
+ * prints one JSON line: { recipe, backend, threads, stock, msPerStep: {median, p25, p75}, augmentMs }.
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { compile } from '../../compiler/index.js';
+import { tf } from '../tf.js';
+import { initBackend, type BackendName } from '../backend/index.js';
+import { uninstallConvGrads } from '../backend/wasm-conv-grads.js';
+import { uninstallMatMul } from '../backend/wasm-matmul.js';
+import { createRng } from '../util/rng.js';
+import { batchTensor, epochBatches, loadDataSource } from '../data/dataset.js';
+import { createOptimizer } from '../optim/index.js';
+import { TrainingGraph } from '../graph.js';
+import { trainStep } from '../trainer.js';
+
+export interface StepBenchResult {
+  recipe: string;
+  backend: string;
+  threads: number;
+  stock: boolean;
+  steps: number;
+  msPerStep: { median: number; p25: number; p75: number };
+  /** Drawing the graph's views alone (no network), per step. */
+  augmentMs: number;
+  error?: string;
+}
+
+const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+
+export async function benchSteps(
+  recipePath: string,
+  backend: BackendName,
+  options: { stock?: boolean; steps?: number; warmup?: number } = {},
+): Promise<StepBenchResult> {
+  const { steps = 10, warmup = 3, stock = false } = options;
+  const { ir, diagnostics } = compile(readFileSync(recipePath, 'utf8'), recipePath);
+  if (!ir) throw new Error(`${recipePath} does not compile: ${diagnostics.map((d) => d.message).join('; ')}`);
+  const info = await initBackend(backend);
+  if (stock && backend === 'wasm') {
+    uninstallConvGrads();
+    uninstallMatMul();
+  }
+  const result: StepBenchResult = {
+    recipe: ir.recipe,
+    backend: info.name,
+    threads: info.threads,
+    stock,
+    steps,
+    msPerStep: { median: NaN, p25: NaN, p75: NaN },
+    augmentMs: NaN,
+  };
+  const rng = createRng(ir.train.seed);
+  const graph = new TrainingGraph(ir, rng.fork());
+  const data = loadDataSource(ir.data[ir.train.data], rng.fork());
+  const variables = graph.trainableVariables;
+  const optimizer = createOptimizer(ir.optimizer, variables.map((variable) => ({ variable, isBiasOrNorm: false })));
+  const batches = epochBatches(data.size, ir.train.batch, rng.fork());
+  const next = () => batchTensor(data, batches.next().value as Int32Array);
+  try {
+    const times: number[] = [];
+    for (let i = 0; i < warmup + steps; i++) {
+      const started = performance.now();
+      await trainStep(graph, optimizer, variables, ir.train.data, next(), ir.optimizer.lr);
+      if (i >= warmup) times.push(performance.now() - started);
+    }
+    times.sort((a, b) => a - b);
+    result.msPerStep = { median: quantile(times, 0.5), p25: quantile(times, 0.25), p75: quantile(times, 0.75) };
+    const augment: number[] = [];
+    for (let i = 0; i < steps; i++) {
+      const x = next();
+      const started = performance.now();
+      const inputs = graph.sampleInputs({ [ir.train.data]: x });
+      await Promise.all([...inputs.values()].map((t) => t.data()));
+      augment.push(performance.now() - started);
+      tf.dispose([...inputs.values(), x]);
+    }
+    augment.sort((a, b) => a - b);
+    result.augmentMs = quantile(augment, 0.5);
+  } catch (error) {
+    result.error = error instanceof Error ? error.message.split('\n')[0] : String(error);
+  } finally {
+    graph.dispose();
+    optimizer.dispose();
+  }
+  return result;
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const [recipe, backend, ...rest] = process.argv.slice(2);
+  const flag = (name: string) => {
+    const i = rest.indexOf(name);
+    return i >= 0 ? Number(rest[i + 1]) : undefined;
+  };
+  const result = await benchSteps(recipe, backend as BackendName, { stock: rest.includes('--stock'), steps: flag('--steps'), warmup: flag('--warmup') });
+  process.stdout.write(JSON.stringify(result) + '\n', () => process.exit(0));
+}
