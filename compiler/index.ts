@@ -8,7 +8,7 @@
  * Never imports TensorFlow.js, so `ssl check` and the language server start in milliseconds.
  */
 import type { CstNode } from 'chevrotain';
-import { parse, type ParseResult } from '../grammar/parse.js';
+import { parse, type ParseResult } from './parse.js';
 import type * as A from './ast.js';
 import { Codes } from './codes.js';
 import { cstToAst } from './cst-to-ast.js';

@@ -34,7 +34,7 @@ const ssl = (encoder: keyof typeof recipes, backend: string, extra: string[] = [
 
 const torchPython = '/usr/bin/python3';
 const hasTorch = existsSync(torchPython) && spawnSync(torchPython, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0;
-const torch = (encoder: keyof typeof recipes) => () => child(torchPython, [here('../../../runtime/bench/torch_step.py'), encoder, String(steps)]);
+const torch = (encoder: keyof typeof recipes) => () => child(torchPython, [here('../../../cli/bench/torch_step.py'), encoder, String(steps)]);
 
 const args = process.argv.slice(2);
 const steps = Number(args[args.indexOf('--steps') + 1]) || 10;

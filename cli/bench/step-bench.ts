@@ -4,21 +4,21 @@
  *
  * Run as a child of bench.ts so each configuration gets a fresh TF.js (backends, thread pools and
  * registered kernels are process-global):
- *   node dist/runtime/bench/step-bench.js <recipe.ssl> <backend> [--stock] [--steps N] [--warmup N]
+ *   node dist/cli/bench/step-bench.js <recipe.ssl> <backend> [--stock] [--steps N] [--warmup N]
  * prints one JSON line: { recipe, backend, threads, stock, msPerStep: {median, p25, p75}, augmentMs }.
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { compile } from '../../compiler/index.js';
-import { tf } from '../tf.js';
-import { initBackend, type BackendName } from '../backend/index.js';
-import { uninstallConvGrads } from '../backend/wasm-conv-grads.js';
-import { uninstallMatMul } from '../backend/wasm-matmul.js';
-import { createRng } from '../util/rng.js';
-import { batchTensor, epochBatches, loadDataSource } from '../data/dataset.js';
-import { createOptimizer } from '../optim/index.js';
-import { TrainingGraph } from '../graph.js';
-import { trainStep } from '../trainer.js';
+import { tf } from '../../runtime/tf.js';
+import { initBackend, type BackendName } from '../../runtime/backend/index.js';
+import { uninstallConvGrads } from '../../runtime/backend/wasm-conv-grads.js';
+import { uninstallMatMul } from '../../runtime/backend/wasm-matmul.js';
+import { createRng } from '../../runtime/util/rng.js';
+import { batchTensor, epochBatches, loadDataSource } from '../../runtime/data/dataset.js';
+import { createOptimizer } from '../../runtime/optim/index.js';
+import { TrainingGraph } from '../../runtime/graph.js';
+import { trainStep } from '../../runtime/trainer.js';
 
 export interface StepBenchResult {
   recipe: string;

@@ -4,10 +4,10 @@
  * diagnostics with spans.
  */
 import type { CstNode, IToken } from 'chevrotain';
-import { Codes } from '../compiler/codes.js';
-import { SourceText, type Diagnostic } from '../compiler/diagnostics.js';
-import { sslParser } from './parser.js';
-import * as t from './tokens.js';
+import { Codes } from './codes.js';
+import { SourceText, type Diagnostic } from './diagnostics.js';
+import { sslParser } from '../grammar/parser.js';
+import * as t from '../grammar/tokens.js';
 
 export interface ParseResult {
   /** Absent only when parsing could not run at all (nesting too deep). May be partial when there are errors. */

@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { cstToAst } from '../compiler/cst-to-ast.js';
-import { SourceText } from '../compiler/diagnostics.js';
-import type * as A from '../compiler/ast.js';
-import { cstDtsPath, generateSslCstDts } from './generate-cst-dts.js';
+import { cstToAst } from './cst-to-ast.js';
+import { SourceText } from './diagnostics.js';
+import type * as A from './ast.js';
+import { cstDtsPath, generateSslCstDts } from '../grammar/generate-cst-dts.js';
 import { MAX_NESTING, parse } from './parse.js';
-import * as t from './tokens.js';
+import * as t from '../grammar/tokens.js';
 
 const quickstart = readFileSync(new URL('../examples/quickstart.ssl', import.meta.url), 'utf8');
 const quickstartMlp = readFileSync(new URL('../examples/quickstart-mlp.ssl', import.meta.url), 'utf8');
