@@ -129,7 +129,7 @@ export const irSchema: Schema = {
       totalSteps: posInt,
       origin: { oneOf: [ref('Span'), { type: 'null' }] },
     }),
-    FeatureRef: obj({ network: str, stage: nonNegInt, dim: posInt }),
+    FeatureRef: obj({ network: str, stage: nonNegInt, dim: posInt, chain: { type: 'array', items: str, minItems: 1 } }),
     Probe: {
       oneOf: [
         obj({ kind: konst('linear'), fit: ref('DataSource'), on: ref('DataSource'), features: ref('FeatureRef'), l2: number, epochs: posInt, origin }),

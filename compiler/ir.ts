@@ -205,6 +205,11 @@ export interface FeatureRef {
   network: string;
   stage: number;
   dim: number;
+  /**
+   * The networks un-augmented data passes through to reach `network`, innermost first, ending
+   * with `network` (e.g. ['encoder', 'projector'] for `of: projector`).
+   */
+  chain: string[];
 }
 
 export type Probe =

@@ -5,7 +5,6 @@
  * were warned about and are left out.
  */
 import type { Checked } from './validate/index.js';
-import { featureChain } from './validate/index.js';
 import type { DataSource, IR, Network, Optimizer, Probe, Schedule, View } from './ir.js';
 import { IR_VERSION } from './ir.js';
 import type { Resolved } from './resolve.js';
@@ -38,7 +37,7 @@ export function lower(checked: Checked, resolved: Resolved, uri: string): IR {
     if (node.kind === 'view') usedViews.add(node.view);
     if (node.kind === 'apply') usedNetworks.add(node.network);
   }
-  for (const p of checked.probes) for (const net of featureChain(checked.nodes, p.features.network)) usedNetworks.add(net);
+  for (const p of checked.probes) for (const net of p.features.chain) usedNetworks.add(net);
 
   const views: Record<string, View> = {};
   for (const [name, v] of checked.views) {

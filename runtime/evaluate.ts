@@ -26,12 +26,11 @@ export interface ProbeResult {
 /** Extracts features of every example of `source` through the graph's networks. */
 export async function extractFeatures(graph: TrainingGraph, source: DataSource, ref: FeatureRef, seed: number): Promise<Features> {
   const dataset = loadDataSource(source, createRng(seed));
-  const chain = graph.featureChain(ref.network);
   const x = new Float32Array(dataset.size * ref.dim);
   for (let start = 0; start < dataset.size; start += FEATURE_BATCH) {
     const indices = Array.from({ length: Math.min(FEATURE_BATCH, dataset.size - start) }, (_, i) => start + i);
     const images = batchTensor(dataset, indices);
-    const features = graph.features(images, chain, ref.stage);
+    const features = graph.features(images, ref.chain, ref.stage);
     x.set(await features.data(), start * ref.dim);
     tf.dispose([images, features]);
   }

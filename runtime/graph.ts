@@ -98,24 +98,6 @@ export class TrainingGraph {
     }
   }
 
-  /**
-   * The chain of networks between raw data and the output of `network`, following the graph
-   * backwards from the first application of `network` and skipping views: probes read features of
-   * un-augmented data through the same chain (e.g. `projector` reads `encoder`'s output).
-   */
-  featureChain(network: string): string[] {
-    const byId = new Map(this.nodes.map((n) => [n.id, n]));
-    const start = this.nodes.find((n) => n.kind === 'apply' && n.network === network);
-    if (!start) return [network];
-    const chain: string[] = [];
-    let node: GraphNode | undefined = start;
-    while (node && node.kind !== 'batch') {
-      if (node.kind === 'apply') chain.unshift(node.network);
-      node = 'input' in node ? byId.get(node.input) : undefined;
-    }
-    return chain;
-  }
-
   /** Features of raw data x through `chain`, taking stage `stage` of the last network. Eval mode. */
   features(x: tf.Tensor, chain: string[], stage: number): tf.Tensor2D {
     return tf.tidy(() => {

@@ -359,7 +359,7 @@ class Checker {
       return undefined;
     }
     const out = net.stages[stage]!.outputShape;
-    return { network, stage, dim: product(out) };
+    return { network, stage, dim: product(out), chain };
   }
 
   // -------------------------------------------------------------------------------------------

@@ -6,9 +6,8 @@
  */
 import type { Stage } from '../../compiler/ir.js';
 import { tf } from '../tf.js';
-import { createBatchNorm, type BatchNorm } from './batch-norm.js';
-import { constantVariable, heNormalVariable, type NormalSource } from './init.js';
-import { checkInput, type StageModule } from './stage.js';
+import type { NormalSource } from './init.js';
+import { checkInput, createWeightLayer, type StageModule, type WeightLayer } from './stage.js';
 
 type MlpStage = Extract<Stage, { kind: 'mlp' }>;
 
@@ -16,24 +15,15 @@ export function createMlp(stage: MlpStage, prefix: string, rng: NormalSource): S
   if (stage.activation !== 'relu') throw new Error(`${prefix}: unsupported activation '${stage.activation as string}'`);
   if (stage.widths.length === 0) throw new Error(`${prefix}: mlp needs at least one width`);
   const inputDim = stage.inputShape.reduce((a, b) => a * b, 1);
-  const layers: { kernel: tf.Variable; bias: tf.Variable; bn: BatchNorm | null }[] = [];
+  const layers: WeightLayer[] = [];
   const trainable: tf.Variable[] = [];
   const state: tf.Variable[] = [];
   const biasOrNorm = new Set<string>();
   let din = inputDim;
   stage.widths.forEach((dout, i) => {
     const last = i === stage.widths.length - 1;
-    const kernel = heNormalVariable(`${prefix}/dense${i}/kernel`, [din, dout], din, rng); // [Din, Dout]
-    const bias = constantVariable(`${prefix}/dense${i}/bias`, [dout], 0, true);
-    const bn = !last && stage.norm === 'batch' ? createBatchNorm(`${prefix}/bn${i}`, dout) : null;
-    trainable.push(kernel, bias);
-    biasOrNorm.add(bias.name);
-    if (bn) {
-      trainable.push(bn.gamma, bn.beta);
-      state.push(bn.movingMean, bn.movingVariance);
-      biasOrNorm.add(bn.gamma.name).add(bn.beta.name);
-    }
-    layers.push({ kernel, bias, bn });
+    // kernel [Din, Dout]
+    layers.push(createWeightLayer({ trainable, state, biasOrNorm }, prefix, `dense${i}`, [din, dout], din, !last && stage.norm === 'batch', rng));
     din = dout;
   });
 

@@ -210,9 +210,15 @@ describe('createNetwork', () => {
     const flat = tf.zeros([2, 36]);
     const flatOuts = net.apply(flat, false);
     expect(flatOuts[1].shape).toEqual([2, 3]); // flattened input is reshaped
-    const bad = tf.zeros([2, 5, 5, 1]);
+    // global average pooling: other image sizes with the same channels are fine (probes on full images)
+    const big = tf.zeros([2, 9, 9, 1]);
+    const larger = net.apply(big, false);
+    expect(larger.map((o) => o.shape)).toEqual([[2, 4], [2, 3]]);
+    const bad = tf.zeros([2, 5, 5, 2]);
     expect(() => net.apply(bad, false)).toThrow(/expected input \[B, 6, 6, 1\]/);
-    tf.dispose([x, flat, bad, ...flatOuts]);
+    const badFlat = tf.zeros([2, 30]);
+    expect(() => net.apply(badFlat, false)).toThrow(/expected input \[B, 6, 6, 1\]/);
+    tf.dispose([x, flat, big, bad, badFlat, ...flatOuts, ...larger]);
     net.dispose();
     expect(tf.memory().numTensors).toBe(before - 1 - net.trainable.length);
   });
