@@ -23,11 +23,11 @@
  * ```
  * Newlines are not significant: every statement starts with a keyword.
  */
-import { CstParser } from 'chevrotain';
+import { chevrotain } from './chevrotain.js';
 import { errorMessages } from './error-messages.js';
 import * as t from './tokens.js';
 
-export class SslParser extends CstParser {
+export class SslParser extends chevrotain.CstParser {
   constructor() {
     super(t.allTokens, {
       recoveryEnabled: true,

@@ -11,7 +11,10 @@
  * token, and inside expressions a keyword token is just a name. `epochs`/`steps` are the same:
  * duration units after a number (`10 epochs`), names everywhere else (`train epochs: 1`).
  */
-import { createToken, Lexer, type TokenType } from 'chevrotain';
+import type { TokenType } from 'chevrotain';
+import { chevrotain } from './chevrotain.js';
+
+const { createToken, Lexer } = chevrotain;
 
 // ---------------------------------------------------------------------------------------------
 // Categories (abstract tokens: `Lexer.NA`). A highlighter maps each to a TextMate scope.
