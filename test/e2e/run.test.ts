@@ -13,6 +13,10 @@ import type { IR } from '../../compiler/ir.js';
 import type { RunEvent, StepEvent } from '../../runtime/events.js';
 import { train } from '../../runtime/trainer.js';
 import { tf } from '../../runtime/tf.js';
+import { initBackend } from '../../runtime/backend/index.js';
+import { TrainingGraph } from '../../runtime/graph.js';
+import { createRng } from '../../runtime/util/rng.js';
+import { loadWeights } from '../../runtime/weights.js';
 import { captureIo } from '../helpers/io.js';
 
 const FIXTURE = 'test/fixtures/tiny.ssl';
@@ -95,6 +99,25 @@ describe('ssl run --reporter json (tiny SimCLR on 512 MNIST digits)', () => {
     const manifest = JSON.parse(readFileSync(join(outDir, 'weights/manifest.json'), 'utf8'));
     const floats = manifest.entries.reduce((n: number, e: { shape: number[] }) => n + e.shape.reduce((a, b) => a * b, 1), 0);
     expect(readFileSync(join(outDir, 'weights/weights.bin')).byteLength).toBe(floats * 4);
+  });
+
+  it('saved weights load back into a fresh graph exactly; a different architecture is refused', async () => {
+    await initBackend('wasm');
+    const graph = new TrainingGraph(compileFixture(), createRng(12345));
+    loadWeights(join(outDir, 'weights'), graph);
+    const manifest = JSON.parse(readFileSync(join(outDir, 'weights/manifest.json'), 'utf8'));
+    const bytes = readFileSync(join(outDir, 'weights/weights.bin'));
+    const blob = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
+    for (const module of graph.networks.values()) {
+      for (const v of module.trainable) {
+        const entry = manifest.entries.find((e: { name: string }) => e.name === v.name);
+        expect(Array.from(v.dataSync())).toEqual(Array.from(blob.subarray(entry.offset, entry.offset + v.size)));
+      }
+    }
+    graph.dispose();
+    const wider = new TrainingGraph(compileFixture(fixtureText.replace('mlp([64, 32])', 'mlp([64, 48])')), createRng(1));
+    expect(() => loadWeights(join(outDir, 'weights'), wider)).toThrow(/projector\/0\/dense1\/kernel' has shape \[64,32\] but the recipe builds \[64,48\]/);
+    wider.dispose();
   });
 
   it('refuses to write into a non-empty run folder', async () => {
