@@ -2,7 +2,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '../tf.js';
 import { createRng } from '../util/rng.js';
-import { gaussianNoise } from './gaussian_noise.js';
+import { gaussianNoise, normalNoise } from './gaussian_noise.js';
 
 describe.each(['cpu', 'wasm'])('gaussian_noise on %s', (backend) => {
   beforeAll(async () => {
@@ -46,5 +46,29 @@ describe.each(['cpu', 'wasm'])('gaussian_noise on %s', (backend) => {
     tf.dispose([a, b, c, d, id]);
     expect(tf.memory().numTensors).toBe(before);
     x.dispose();
+  });
+});
+
+describe('normalNoise', () => {
+  it('is N(0, std^2): moments and the 1- and 2-sigma masses match, seeded', () => {
+    const n = 200001; // odd: the last pair is cut
+    const z = normalNoise(n, 2, 11);
+    let s = 0, s2 = 0, s4 = 0, in1 = 0, in2 = 0;
+    for (const v of z) {
+      s += v;
+      s2 += v * v;
+      s4 += v ** 4;
+      if (Math.abs(v) < 2) in1++;
+      if (Math.abs(v) < 4) in2++;
+    }
+    const mean = s / n, variance = s2 / n - mean ** 2;
+    expect(Math.abs(mean)).toBeLessThan(0.02);
+    expect(Math.abs(variance / 4 - 1)).toBeLessThan(0.015);
+    expect(Math.abs(s4 / n / 16 - 3)).toBeLessThan(0.06);
+    expect(Math.abs(in1 / n - 0.6827)).toBeLessThan(0.005);
+    expect(Math.abs(in2 / n - 0.9545)).toBeLessThan(0.003);
+    expect(Number.isFinite(z[n - 1])).toBe(true);
+    expect(Array.from(normalNoise(100, 1, 5))).toEqual(Array.from(normalNoise(100, 1, 5)));
+    expect(Array.from(normalNoise(100, 1, 5))).not.toEqual(Array.from(normalNoise(100, 1, 6)));
   });
 });

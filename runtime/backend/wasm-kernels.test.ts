@@ -6,6 +6,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '../tf.js';
 import { initBackend } from './index.js';
+import { setFilterGradMode, setInputGradMode, type FilterGradMode, type InputGradMode } from './wasm-conv-grads.js';
 
 /** Deterministic values in [-1, 1). */
 function values(n: number, seed: number): Float32Array {
@@ -53,6 +54,7 @@ const CONV_CASES: ConvCase[] = [
   { x: [2, 7, 7, 3], w: [3, 3, 3, 2], strides: 1, pad: 'same' },
   { x: [2, 9, 9, 4], w: [3, 1, 4, 2], strides: 2, pad: 'same' }, // filter narrower than stride
   { x: [1, 10, 10, 4], w: [3, 3, 4, 3], strides: 2, pad: [[0, 0], [2, 0], [0, 2], [0, 0]] },
+  { x: [2, 7, 7, 8], w: [3, 3, 8, 16], strides: 2, pad: 'same' }, // the encoder's third layer, odd size
 ];
 
 /** d/dx and d/dw of sum(conv2d(x, w) * R), on the active backend. */
@@ -72,16 +74,24 @@ beforeAll(async () => {
   await initBackend('wasm');
 });
 
-describe('wasm Conv2D gradients match the cpu backend', () => {
+const GRAD_MODES: [FilterGradMode, InputGradMode][] = [['auto', 'col2im'], ['im2col', 'subpixel'], ['dilated', 'col2im'], ['dilated', 'subpixel']];
+describe.each(GRAD_MODES)('wasm Conv2D gradients match the cpu backend (filter grad: %s, input grad: %s)', (mode, inputMode) => {
   for (const [i, c] of CONV_CASES.entries()) {
     const pad = typeof c.pad === 'string' ? c.pad : 'explicit';
     it(`x ${c.x.join('x')}, w ${c.w.join('x')}, stride ${c.strides}, ${pad}`, async () => {
       await tf.setBackend('cpu');
       const [dxWant, dwWant] = convGrads(c, 100 + i);
       await tf.setBackend('wasm');
-      const [dxGot, dwGot] = convGrads(c, 100 + i);
-      expect(relErr(dwGot, dwWant)).toBeLessThan(1e-4);
-      expect(relErr(dxGot, dxWant)).toBeLessThan(1e-4);
+      setFilterGradMode(mode);
+      setInputGradMode(inputMode);
+      try {
+        const [dxGot, dwGot] = convGrads(c, 100 + i);
+        expect(relErr(dwGot, dwWant)).toBeLessThan(1e-4);
+        expect(relErr(dxGot, dxWant)).toBeLessThan(1e-4);
+      } finally {
+        setFilterGradMode('auto');
+        setInputGradMode('col2im');
+      }
     });
   }
 });
