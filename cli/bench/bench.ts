@@ -34,7 +34,10 @@ const ssl = (encoder: keyof typeof recipes, backend: string, extra: string[] = [
 
 const torchPython = '/usr/bin/python3';
 const hasTorch = existsSync(torchPython) && spawnSync(torchPython, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0;
-const torch = (encoder: keyof typeof recipes) => () => child(torchPython, [here('../../../cli/bench/torch_step.py'), encoder, String(steps)]);
+// One BLAS thread: PyTorch runs its own 2 intra-op threads, and OpenBLAS's pool on top of them
+// oversubscribes 2 cores (measured: MLP step 40 ms with 1 BLAS thread, 56 ms median and 104 ms p75 with 2).
+const torch = (encoder: keyof typeof recipes) => () =>
+  child(torchPython, [here('../../../cli/bench/torch_step.py'), encoder, String(steps)], { OPENBLAS_NUM_THREADS: '1' });
 
 const args = process.argv.slice(2);
 const steps = Number(args[args.indexOf('--steps') + 1]) || 10;
@@ -51,7 +54,7 @@ for (const encoder of ['conv', 'mlp'] as const) {
 
 const fmt = (ms: number) => (ms >= 100 ? ms.toFixed(0) : ms.toFixed(1));
 console.log(`ssl bench: one SimCLR training step, batch 256 x 2 views of 28x28x1, median of ${steps} steps after warm-up`);
-console.log(`machine: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}${hasTorch ? '' : '; PyTorch peer skipped (apt-get install python3-torch to add it)'}\n`);
+console.log(`machine: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}${hasTorch ? '' : '; PyTorch peer skipped (apt-get install python3-torch libopenblas0-pthread to add it)'}\n`);
 console.log('encoder  configuration                              ms/step (p25-p75)     augment ms   vs default');
 for (const encoder of ['conv', 'mlp'] as const) {
   let reference: number | undefined;
