@@ -36,9 +36,9 @@ describe('ssl CLI: usage errors exit 2 with a clear message', () => {
 
 describe('ssl check', () => {
   it('passes every example and fixture', async () => {
-    const r = await ssl('check', 'examples/quickstart.ssl', 'examples/quickstart-mlp.ssl', 'test/fixtures/tiny.ssl');
+    const r = await ssl('check', 'examples/quickstart.ssl', 'examples/quickstart-mlp.ssl', 'recipes/simclr.ssl', 'test/fixtures/tiny.ssl');
     expect(r.code).toBe(0);
-    expect(r.err).toContain('3 files checked: 0 errors, 0 warnings');
+    expect(r.err).toContain('4 files checked: 0 errors, 0 warnings');
   });
 
   it('exits 1 and prints file:line:col, the code, a caret and the suggestion', async () => {

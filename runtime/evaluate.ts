@@ -15,6 +15,8 @@ import type { Features } from './probes/types.js';
 const FEATURE_BATCH = 1000;
 
 export interface ProbeResult {
+  /** Unique within the run: the kind, the label fraction when below 100 %, a #n on repeats ('knn', 'knn@1%'). */
+  name: string;
   probe: Probe['kind'];
   on: string;
   top1: number;
@@ -56,7 +58,8 @@ export async function runProbes(
     return features;
   };
   const results: ProbeResult[] = [];
-  for (const probe of probes) {
+  const names = probeNames(probes);
+  for (const [index, probe] of probes.entries()) {
     const started = performance.now();
     const fit = await featuresOf(probe.fit, probe.features);
     const on = await featuresOf(probe.on, probe.features);
@@ -66,6 +69,7 @@ export async function runProbes(
         ? linearProbe(fit, on, { numClasses, l2: probe.l2, epochs: probe.epochs, seed }).top1
         : knnProbe(fit, on, { numClasses, k: probe.k, temperature: probe.temperature }).top1;
     const result: ProbeResult = {
+      name: names[index],
       probe: probe.kind,
       on: probe.on.split,
       top1,
@@ -77,4 +81,13 @@ export async function runProbes(
     onResult(result);
   }
   return results;
+}
+
+/** Names for probe results: 'linear', 'knn', 'knn@1%' (labels: 1%), and '#2', '#3' on repeats. */
+export function probeNames(probes: readonly Probe[]): string[] {
+  const base = probes.map((p) => (p.fit.labelFraction < 1 ? `${p.kind}@${+(p.fit.labelFraction * 100).toPrecision(3)}%` : p.kind));
+  return base.map((name, i) => {
+    const earlier = base.slice(0, i).filter((b) => b === name).length;
+    return earlier === 0 ? name : `${name}#${earlier + 1}`;
+  });
 }

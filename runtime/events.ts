@@ -43,6 +43,8 @@ export interface StepEvent {
 
 export interface EvalEvent {
   type: 'eval';
+  /** Unique within the run ('linear', 'knn', 'knn@1%'); the key of this result in run-end's `probes`. */
+  name: string;
   probe: 'linear' | 'knn';
   /** Which split the probe is reported on, e.g. 'test'. */
   on: string;
@@ -76,7 +78,7 @@ export interface RunEndEvent {
   status: 'completed' | 'interrupted' | 'failed';
   steps: number;
   finalLoss: number | null;
-  /** Final probe top-1 accuracies (fractions in [0, 1]) by probe name ('linear', 'knn'). */
+  /** Final probe top-1 accuracies (fractions in [0, 1]) by probe name (EvalEvent.name). */
   probes: Record<string, number>;
   runDir: string;
   ms: number;

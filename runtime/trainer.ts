@@ -125,8 +125,8 @@ export async function train(ir: IR, options: TrainOptions): Promise<RunEndEvent>
 
     const probes: Record<string, number> = {};
     const results = await runProbes(graph, ir.probes, ir.train.seed, (r) => {
-      probes[r.probe] = r.top1;
-      emit({ type: 'eval', probe: r.probe, on: r.on, step: steps, top1: r.top1, fitSize: r.fitSize, evalSize: r.evalSize, ms: Math.round(r.ms), time: Date.now() });
+      probes[r.name] = r.top1;
+      emit({ type: 'eval', name: r.name, probe: r.probe, on: r.on, step: steps, top1: r.top1, fitSize: r.fitSize, evalSize: r.evalSize, ms: Math.round(r.ms), time: Date.now() });
     });
     folder?.writeJson('probes.json', { step: steps, results });
     return end('completed', probes);

@@ -93,7 +93,7 @@ export function formatPlainEvent(state: RunViewState, event: Exclude<RunEvent, S
       return [];
     case 'eval':
       return [
-        `probe ${event.probe} on ${event.on}: top-1 ${formatPercent(event.top1)} ` +
+        `probe ${event.name} on ${event.on}: top-1 ${formatPercent(event.top1)} ` +
           `(fit ${event.fitSize}, eval ${event.evalSize}, ${formatSeconds(event.ms)})`,
       ];
     case 'warning':

@@ -79,6 +79,7 @@ export function scriptedRun(options: ScriptedRunOptions = {}): RunEvent[] {
   events.push({ type: 'checkpoint', step, path: `runs/${recipe}-0001/weights-${step}.json`, time: (time += 50) });
   events.push({
     type: 'eval',
+    name: 'linear',
     probe: 'linear',
     on: 'test',
     step,
@@ -90,6 +91,7 @@ export function scriptedRun(options: ScriptedRunOptions = {}): RunEvent[] {
   });
   events.push({
     type: 'eval',
+    name: 'knn',
     probe: 'knn',
     on: 'test',
     step,

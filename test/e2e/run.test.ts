@@ -148,6 +148,34 @@ describe('trainer', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
+  it('recipes/simclr.ssl (batch norm, LARS, warmup in epochs) trains with finite loss and no leaks', async () => {
+    const text = readFileSync('recipes/simclr.ssl', 'utf8')
+      .replace('mnist(split: "train", batch: 512)', 'mnist(split: "train", batch: 64, limit: 640)')
+      .replace('mnist(split: "test")', 'mnist(split: "test", limit: 200)')
+      .replace('warmup: 10 epochs', 'warmup: 1 epochs')
+      .replace('epochs: 100', 'epochs: 2');
+    const ir = compileFixture(text);
+    expect(ir.optimizer.kind).toBe('lars');
+    expect(ir.schedule).toMatchObject({ kind: 'warmup_cosine', warmupSteps: 10, totalSteps: 20 });
+    const before = tf.memory().numTensors;
+    const steps: StepEvent[] = [];
+    const counts: number[] = [];
+    const end = await train(ir, {
+      backend: 'wasm', maxSteps: 5, runDir: null, recipeText: text,
+      onEvent: (e) => {
+        if (e.type === 'step') {
+          steps.push(e);
+          counts.push(tf.memory().numTensors);
+        }
+      },
+    });
+    expect(end.status).toBe('completed');
+    expect(steps.every((s) => Number.isFinite(s.loss))).toBe(true);
+    expect(new Set(counts.slice(1)).size).toBe(1);
+    expect(Object.keys(end.probes)).toEqual(['linear', 'knn', 'knn@1%']);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   it('is deterministic for a seed: same losses step for step', async () => {
     const ir = compileFixture();
     const losses = async () => {

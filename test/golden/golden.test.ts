@@ -1,5 +1,5 @@
 /**
- * IR goldens: every `examples/*.ssl` compiles without errors, its IR matches the JSON Schema and
+ * IR goldens: every `examples/*.ssl` and `recipes/*.ssl` compiles without errors, its IR matches the JSON Schema and
  * `test/golden/<name>.ir.json`, and survives a JSON round trip. Regenerate with
  * `UPDATE_GOLDEN=1 npx vitest run test/golden`. The uri is the relative path, so goldens hold no
  * absolute paths.
@@ -10,7 +10,9 @@ import { describe, expect, it } from 'vitest';
 import { compile, validateIr } from '../../compiler/index.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
-const examples = readdirSync(`${root}examples`).filter((f) => f.endsWith('.ssl')).sort();
+const examples = ['examples', 'recipes'].flatMap((dir) =>
+  readdirSync(`${root}${dir}`).filter((f) => f.endsWith('.ssl')).sort().map((f) => `${dir}/${f}`),
+);
 const update = process.env['UPDATE_GOLDEN'] === '1';
 
 describe('IR goldens', () => {
@@ -19,8 +21,8 @@ describe('IR goldens', () => {
   });
 
   for (const file of examples) {
-    it(`examples/${file}`, () => {
-      const uri = `examples/${file}`;
+    it(file, () => {
+      const uri = file;
       const r = compile(readFileSync(`${root}${uri}`, 'utf8'), uri);
       expect(r.diagnostics.filter((d) => d.severity !== 'info')).toEqual([]);
       expect(r.ir).toBeDefined();
@@ -28,7 +30,7 @@ describe('IR goldens', () => {
       const json = JSON.stringify(r.ir, null, 2) + '\n';
       expect(JSON.parse(json)).toEqual(r.ir);
       expect(json).not.toContain(root);
-      const golden = `${root}test/golden/${file.replace(/\.ssl$/, '')}.ir.json`;
+      const golden = `${root}test/golden/${file.replace(/^.*\//, '').replace(/\.ssl$/, '')}.ir.json`;
       if (update) writeFileSync(golden, json);
       expect(existsSync(golden), `${golden} is missing: run UPDATE_GOLDEN=1 npx vitest run test/golden`).toBe(true);
       expect(json).toBe(readFileSync(golden, 'utf8'));

@@ -67,7 +67,7 @@ describe('tui components', () => {
 
     const probes = render(
       <Probes
-        probes={[{ probe: 'linear', on: 'test', step: 234, top1: 0.9371, fitSize: 60000, evalSize: 10000, ms: 4100, time: 0 }]}
+        probes={[{ name: 'linear', probe: 'linear', on: 'test', step: 234, top1: 0.9371, fitSize: 60000, evalSize: 10000, ms: 4100, time: 0 }]}
       />,
     ).lastFrame()!;
     expect(probes).toContain('probe linear on test @ step 234: top-1 93.71%');

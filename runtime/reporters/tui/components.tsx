@@ -171,7 +171,7 @@ export function Probes({ probes }: ProbesProps) {
       {probes.map((p, i) => (
         <Text key={i} wrap="truncate-end">
           <Text color="green">✓ </Text>
-          probe {p.probe} on {p.on} <Text dimColor>@ step {p.step}</Text>: top-1{' '}
+          probe {p.name} on {p.on} <Text dimColor>@ step {p.step}</Text>: top-1{' '}
           <Text bold color="green">
             {formatPercent(p.top1)}
           </Text>
