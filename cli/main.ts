@@ -139,7 +139,13 @@ async function runRecipe(
   const onSigint = () => {
     interrupts++;
     if (interrupts === 1) {
-      io.stderr.write('\nssl: stopping after this step (Ctrl-C again to quit now); what was written is kept\n');
+      // Through the reporter, so the terminal UI shows it instead of drawing over it.
+      reporter.onEvent({
+        type: 'warning',
+        code: 'interrupt',
+        message: 'stopping after this step (Ctrl-C again to quit now); what was written is kept',
+        time: Date.now(),
+      });
       controller.abort();
     } else {
       process.exit(EXIT.interrupted);
