@@ -40,6 +40,11 @@ export class TrainingGraph {
     return [...this.networks.values()].flatMap((m) => m.trainable);
   }
 
+  /** Every trainable variable with whether it is a bias or norm parameter (LARS skips those). */
+  optimizerParams(): { variable: tf.Variable; isBiasOrNorm: boolean }[] {
+    return [...this.networks.values()].flatMap((m) => m.trainable.map((variable) => ({ variable, isBiasOrNorm: m.isBiasOrNorm(variable) })));
+  }
+
   /** Parameters per network, for the run header. */
   parameterCounts(): Record<string, number> {
     return Object.fromEntries([...this.networks.entries()].map(([name, m]) => [name, m.paramCount]));

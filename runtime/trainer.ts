@@ -74,13 +74,7 @@ export async function train(ir: IR, options: TrainOptions): Promise<RunEndEvent>
     graph = new TrainingGraph(ir, rng.fork());
     const trainData = loadDataSource(ir.data[ir.train.data], rng.fork());
     const variables = graph.trainableVariables;
-    const biasOrNorm = new Set(
-      [...graph.networks.values()].flatMap((m) => m.trainable.filter((v) => m.isBiasOrNorm(v)).map((v) => v.name)),
-    );
-    optimizer = createOptimizer(
-      ir.optimizer,
-      variables.map((variable) => ({ variable, isBiasOrNorm: biasOrNorm.has(variable.name) })),
-    );
+    optimizer = createOptimizer(ir.optimizer, graph.optimizerParams());
 
     const totalSteps = Math.min(ir.train.totalSteps, options.maxSteps ?? Infinity);
     emit({

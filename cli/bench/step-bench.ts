@@ -60,7 +60,7 @@ export async function benchSteps(
   const graph = new TrainingGraph(ir, rng.fork());
   const data = loadDataSource(ir.data[ir.train.data], rng.fork());
   const variables = graph.trainableVariables;
-  const optimizer = createOptimizer(ir.optimizer, variables.map((variable) => ({ variable, isBiasOrNorm: false })));
+  const optimizer = createOptimizer(ir.optimizer, graph.optimizerParams());
   const batches = epochBatches(data.size, ir.train.batch, rng.fork());
   const next = () => batchTensor(data, batches.next().value as Int32Array);
   try {

@@ -7,7 +7,7 @@
  */
 import type { DataSource } from '../../compiler/ir.js';
 import { tf } from '../tf.js';
-import { createRng, type Rng } from '../util/rng.js';
+import { createRng, shuffleInPlace, type Rng } from '../util/rng.js';
 import { DataError } from './errors.js';
 import { loadMnist } from './mnist.js';
 
@@ -148,13 +148,7 @@ export function subset(ds: ImageDataset, n: number): ImageDataset {
 export function shuffledOrder(size: number, rng: Rng): Int32Array {
   const order = new Int32Array(size);
   for (let i = 0; i < size; i++) order[i] = i;
-  for (let i = size - 1; i > 0; i--) {
-    const j = rng.int(i + 1);
-    const t = order[i];
-    order[i] = order[j];
-    order[j] = t;
-  }
-  return order;
+  return shuffleInPlace(order, rng);
 }
 
 /**

@@ -19,7 +19,7 @@
  * Shapes: X [N, d], W [d, C], b [C], logits [B, C].
  */
 import { tf } from '../tf.js';
-import { createRng } from '../util/rng.js';
+import { createRng, shuffleInPlace } from '../util/rng.js';
 import { checkFeatures, type Features } from './types.js';
 
 export interface LinearProbeOptions {
@@ -149,14 +149,8 @@ export function fitLogisticRegression(
     const yb = new Float32Array(batch * C); // [B, C] one-hot
     let t = 0;
     for (let epoch = 0; epoch < passes; epoch++) {
-      // Fisher-Yates shuffle from the seeded generator.
       for (let i = 0; i < n; i++) order[i] = i;
-      for (let i = n - 1; i > 0; i--) {
-        const j = rng.int(i + 1);
-        const tmp = order[i];
-        order[i] = order[j];
-        order[j] = tmp;
-      }
+      shuffleInPlace(order, rng);
       for (let s = 0; s < stepsPerEpoch; s++) {
         const lo = s * batch;
         const rows = Math.min(lo + batch, n) - lo;

@@ -7,7 +7,7 @@
  * reuses it for smoothed throughput and ETA.
  */
 import type { Span } from '../../compiler/ir.js';
-import type { EvalEvent, RunEvent, RunStartEvent } from '../events.js';
+import type { EvalEvent, RunEndEvent, RunEvent, RunStartEvent } from '../events.js';
 
 /** `waiting` until run-start; then `running` until run-end sets the final status. */
 export type RunStatus = 'waiting' | 'running' | 'completed' | 'interrupted' | 'failed';
@@ -80,15 +80,8 @@ interface EpochAccumulator {
   lastTime: number;
 }
 
-export interface RunEnd {
-  status: 'completed' | 'interrupted' | 'failed';
-  steps: number;
-  finalLoss: number | null;
-  probes: Record<string, number>;
-  runDir: string;
-  ms: number;
-  message?: string;
-}
+/** What the view keeps of the run-end event. */
+export type RunEnd = Omit<RunEndEvent, 'type' | 'time'>;
 
 export interface RunViewState {
   status: RunStatus;
@@ -351,15 +344,7 @@ export function reduce(state: RunViewState, event: RunEvent): RunViewState {
 
     case 'run-end': {
       const closed = closeEpoch(state, 'run-end');
-      const end: RunEnd = {
-        status: event.status,
-        steps: event.steps,
-        finalLoss: event.finalLoss,
-        probes: event.probes,
-        runDir: event.runDir,
-        ms: event.ms,
-      };
-      if (event.message !== undefined) end.message = event.message;
+      const { type: _type, time: _time, ...end } = event;
       return {
         ...closed,
         status: event.status,

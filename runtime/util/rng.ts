@@ -130,6 +130,17 @@ export function createRng(seed: number): Rng {
  * One Bernoulli(p) draw. p <= 0 and p >= 1 draw nothing from `rng`, so "always" and "never"
  * leave the stream untouched (an op wrapped with p = 1 gives exactly the op's own output).
  */
+/** Shuffles `array` in place, uniformly (Fisher-Yates / Durstenfeld), drawing from `rng`. */
+export function shuffleInPlace(array: Int32Array, rng: Rng): Int32Array {
+  for (let i = array.length - 1; i > 0; i--) {
+    const j = rng.int(i + 1);
+    const t = array[i];
+    array[i] = array[j];
+    array[j] = t;
+  }
+  return array;
+}
+
 export function bernoulli(rng: Rng, p: number): boolean {
   if (p >= 1) return true;
   if (p <= 0) return false;
