@@ -91,10 +91,12 @@ export interface Pipeline extends Node {
   stages: Expression[];
 }
 
-/** `stage -> stage`: a network chain. */
+/** `stage -> stage`: a network chain; `from -> to cosine`: a ramp (then `shape` is set). */
 export interface Chain extends Node {
   kind: 'chain';
   stages: Expression[];
+  /** `linear` / `cosine`, or a call of one with options: `linear(over: 30 epochs)`. */
+  shape?: Identifier | Call;
 }
 
 export type Expression =
@@ -120,9 +122,15 @@ export interface RecipeStatement extends Node {
   name: Identifier;
 }
 
-/** `data`, `view`, `network` and `let` all bind a name to an expression. */
+/** `extends "base.ssl"`: this recipe overrides a base recipe's statements. */
+export interface ExtendsStatement extends Node {
+  kind: 'extends';
+  path: StringLiteral;
+}
+
+/** `data`, `view`, `network`, `teacher` and `let` all bind a name to an expression. */
 export interface Definition extends Node {
-  kind: 'data' | 'view' | 'network' | 'let';
+  kind: 'data' | 'view' | 'network' | 'teacher' | 'let';
   name: Identifier;
   value: Expression;
 }
@@ -145,7 +153,7 @@ export interface TrainStatement extends Node {
   args: Argument[];
 }
 
-export type Statement = RecipeStatement | Definition | LossStatement | CallStatement | TrainStatement;
+export type Statement = RecipeStatement | ExtendsStatement | Definition | LossStatement | CallStatement | TrainStatement;
 
 export interface Program extends Node {
   kind: 'program';
@@ -174,8 +182,11 @@ export function forEachExpression(e: Expression, f: (e: Expression) => void): vo
       case 'list':
         for (let i = x.items.length - 1; i >= 0; i--) stack.push(x.items[i]!);
         break;
-      case 'pipeline':
       case 'chain':
+        if (x.shape) stack.push(x.shape);
+        for (let i = x.stages.length - 1; i >= 0; i--) stack.push(x.stages[i]!);
+        break;
+      case 'pipeline':
         for (let i = x.stages.length - 1; i >= 0; i--) stack.push(x.stages[i]!);
         break;
       default:

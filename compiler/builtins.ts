@@ -7,7 +7,7 @@
  */
 import type { DatasetName } from './ir.js';
 
-export type BuiltinKind = 'dataset' | 'augmentation' | 'network-stage' | 'loss' | 'optimizer' | 'schedule' | 'probe' | 'train';
+export type BuiltinKind = 'dataset' | 'augmentation' | 'network-stage' | 'teacher' | 'graph' | 'loss' | 'optimizer' | 'schedule' | 'probe' | 'train';
 
 export type ParamType =
   | { kind: 'int' }
@@ -32,7 +32,13 @@ export type ParamType =
   /** An augmentation call or a `view` name (its ops are spliced in). */
   | { kind: 'augmentation' }
   /** A per-example embedding: a network output in the loss graph. */
-  | { kind: 'embedding' };
+  | { kind: 'embedding' }
+  /** A list of embeddings (`[student(g1), student(g2)]`) or one: DINO's views. */
+  | { kind: 'embeddings' }
+  /** Any per-example tensor of the training graph (data, a view draw, a network output). */
+  | { kind: 'tensor' }
+  /** A token mask from mask_patches(...) / mask_spans(...). */
+  | { kind: 'mask' };
 
 export type DefaultValue = number | boolean | string | readonly number[] | { value: number; unit: 'epochs' | 'steps' };
 
@@ -46,6 +52,11 @@ export interface ParamSpec {
   positional?: boolean;
   /** The last positional parameter may collect all remaining positional arguments. */
   variadic?: boolean;
+  /**
+   * A `number` parameter that may also be a ramp over training, `0.996 -> 1.0 cosine`
+   * (bounds apply to both ends).
+   */
+  schedulable?: boolean;
   /** Bounds (numbers, range ends, list items). */
   min?: number;
   max?: number;
@@ -83,16 +94,46 @@ export const datasets: Record<DatasetName, DatasetFacts> = {
 
 const norm: ParamSpec = {
   name: 'norm',
-  type: { kind: 'ident-enum', values: ['none', 'batch'] },
+  type: { kind: 'ident-enum', values: ['none', 'batch', 'layer'] },
   default: 'none',
-  doc: 'Normalisation after each hidden layer: `none` or `batch` (batch norm).',
+  doc: 'Normalisation after each hidden layer: `none`, `batch` (batch norm) or `layer` (layer norm).',
 };
 const activation: ParamSpec = {
   name: 'activation',
-  type: { kind: 'ident-enum', values: ['relu'] },
+  type: { kind: 'ident-enum', values: ['relu', 'gelu'] },
   default: 'relu',
-  doc: 'Activation after each hidden layer.',
+  doc: 'Activation after each hidden layer: `relu` or `gelu`.',
 };
+const pool: ParamSpec = {
+  name: 'pool',
+  type: { kind: 'ident-enum', values: ['mean', 'none'] },
+  default: 'mean',
+  doc: '`mean`: one vector per example (average over tokens / time); `none`: one vector per token.',
+};
+const temperature = (dflt: number, doc = 'Softmax temperature (may be a ramp: `0.04 -> 0.07 linear`).'): ParamSpec => ({
+  name: 'temperature',
+  type: { kind: 'number' },
+  default: dflt,
+  schedulable: true,
+  min: 0,
+  exclusiveMin: true,
+  doc,
+});
+const twoEmbeddings = (a: string, b: string, docA: string, docB: string): ParamSpec[] => [
+  { name: a, type: { kind: 'embedding' }, required: true, positional: true, doc: docA },
+  { name: b, type: { kind: 'embedding' }, required: true, positional: true, doc: docB },
+];
+const regression = (name: string, doc: string, extra: ParamSpec[]): BuiltinSpec => ({
+  name,
+  kind: 'loss',
+  doc,
+  params: [
+    { name: 'prediction', type: { kind: 'tensor' }, required: true, positional: true, doc: 'Predictions, [D] or [T, D] per example.' },
+    { name: 'target', type: { kind: 'tensor' }, required: true, positional: true, doc: 'Targets of the same shape (wrap a teacher output in stopgrad).' },
+    { name: 'mask', type: { kind: 'mask' }, doc: 'Only the hidden tokens of this mask count (the student must see the same mask).' },
+    ...extra,
+  ],
+});
 const probability = (name: string, dflt: number | undefined, doc: string, positional = false): ParamSpec => ({
   name,
   type: { kind: 'number' },
@@ -211,17 +252,165 @@ export const builtinList: readonly BuiltinSpec[] = [
       activation,
     ],
   },
+  {
+    name: 'resnet',
+    kind: 'network-stage',
+    doc: 'ResNet-style encoder (He et al. 2016): 3x3 stem, DEPTH basic blocks per width (stride 2 entering each width after the first), global average pooling. Input [H, W, C], output [widths.last].',
+    params: [
+      { name: 'widths', type: { kind: 'int-list' }, required: true, positional: true, min: 1, doc: 'Channels of each group of blocks.' },
+      { name: 'depth', type: { kind: 'int' }, default: 2, min: 1, doc: 'Basic blocks per width.' },
+      { ...norm, default: 'batch' },
+      activation,
+    ],
+  },
+  {
+    name: 'transformer',
+    kind: 'network-stage',
+    doc: 'Pre-norm transformer encoder (ViT, Dosovitskiy et al. 2021) over PATCH x PATCH image patches or windows of PATCH time steps, with learned position embeddings. Output [dim] (pool: mean) or [tokens, dim] (pool: none).',
+    params: [
+      { name: 'patch', type: { kind: 'int' }, required: true, min: 1, doc: 'Patch side (images) or window length (sequences); must divide the input size.' },
+      { name: 'dim', type: { kind: 'int' }, default: 64, min: 1, doc: 'Token width.' },
+      { name: 'depth', type: { kind: 'int' }, default: 4, min: 1, doc: 'Transformer blocks.' },
+      { name: 'heads', type: { kind: 'int' }, default: 4, min: 1, doc: 'Attention heads (must divide dim).' },
+      { name: 'mlp_ratio', type: { kind: 'number' }, default: 2, min: 0, exclusiveMin: true, doc: 'Hidden width of each block MLP, as a multiple of dim.' },
+      pool,
+    ],
+  },
+  {
+    name: 'conv1d',
+    kind: 'network-stage',
+    doc: "1-D conv layers over time for sequences [T, C] ('same' padding), each followed by norm and activation. Output [channels.last] (pool: mean) or [T', channels.last].",
+    params: [
+      { name: 'channels', type: { kind: 'int-list' }, required: true, positional: true, min: 1, doc: 'Output channels of each conv layer.' },
+      { name: 'kernel', type: { kind: 'int' }, default: 5, min: 1, doc: 'Kernel length.' },
+      { name: 'stride', type: { kind: 'int' }, default: 1, min: 1, doc: 'Stride of every layer.' },
+      norm,
+      activation,
+      pool,
+    ],
+  },
+  // -- teachers -----------------------------------------------------------------------------------
+  {
+    name: 'ema',
+    kind: 'teacher',
+    doc: "A teacher whose weights are an exponential moving average of a trained network's (BYOL, MoCo, DINO, data2vec): t <- m t + (1 - m) s after every step. Its outputs carry no gradient.",
+    params: [
+      { name: 'network', type: { kind: 'network' }, required: true, positional: true, doc: 'The student network it follows (same stages and initial weights).' },
+      { name: 'momentum', type: { kind: 'number' }, default: 0.996, schedulable: true, min: 0, max: 1, doc: 'EMA momentum m; often a ramp `0.996 -> 1.0 cosine` (BYOL).' },
+    ],
+  },
+  // -- graph functions ------------------------------------------------------------------------------
+  {
+    name: 'stopgrad',
+    kind: 'graph',
+    doc: 'Its input, with no gradient flowing back (SimSiam, Chen & He 2021). Works on one tensor or a list.',
+    params: [{ name: 'x', type: { kind: 'tensor' }, required: true, positional: true, doc: 'A tensor (or list of tensors) of the training graph.' }],
+  },
+  {
+    name: 'repeat',
+    kind: 'graph',
+    doc: 'A list of N independent evaluations of an expression: `repeat(6, local(train))` draws six local crops (multi-crop, Caron et al. 2020).',
+    params: [
+      { name: 'n', type: { kind: 'int' }, required: true, positional: true, min: 1, max: 64, doc: 'How many draws.' },
+      { name: 'x', type: { kind: 'tensor' }, required: true, positional: true, doc: 'The expression to draw, evaluated afresh each time.' },
+    ],
+  },
+  {
+    name: 'mask_patches',
+    kind: 'graph',
+    doc: 'A random mask over the PATCH x PATCH patches (or PATCH-step windows) of each example: round(ratio * tokens) hidden, uniformly (MAE, He et al. 2021). Give it to a network (`encoder(x, mask: m)`) and to the loss (`mask: m`).',
+    params: [
+      { name: 'x', type: { kind: 'tensor' }, required: true, positional: true, doc: 'The data or view draw the mask is for.' },
+      { name: 'ratio', type: { kind: 'number' }, default: 0.75, min: 0, max: 1, exclusiveMin: true, exclusiveMax: true, doc: 'Fraction of tokens hidden.' },
+      { name: 'patch', type: { kind: 'int' }, required: true, min: 1, doc: 'Token size; must equal the patch of a transformer the mask is given to.' },
+    ],
+  },
+  {
+    name: 'mask_spans',
+    kind: 'graph',
+    doc: 'A random mask of spans of SPAN consecutive tokens (data2vec / wav2vec 2.0), round(ratio * tokens) hidden per example.',
+    params: [
+      { name: 'x', type: { kind: 'tensor' }, required: true, positional: true, doc: 'The data or view draw the mask is for.' },
+      { name: 'ratio', type: { kind: 'number' }, default: 0.5, min: 0, max: 1, exclusiveMin: true, exclusiveMax: true, doc: 'Fraction of tokens hidden.' },
+      { name: 'span', type: { kind: 'int' }, default: 3, min: 1, doc: 'Length of each hidden span, in tokens.' },
+      { name: 'patch', type: { kind: 'int' }, default: 1, min: 1, doc: 'Token size (patch side or window length).' },
+    ],
+  },
+  {
+    name: 'patches',
+    kind: 'graph',
+    doc: 'The input cut into PATCH x PATCH patches (or PATCH-step windows), one flattened vector per token: the target of masked reconstruction (MAE).',
+    params: [
+      { name: 'x', type: { kind: 'tensor' }, required: true, positional: true, doc: 'Data or a view draw.' },
+      { name: 'patch', type: { kind: 'int' }, required: true, positional: true, min: 1, doc: 'Patch side or window length.' },
+      { name: 'normalize', type: { kind: 'bool' }, default: false, doc: "Standardise each patch by its own mean and variance (MAE's norm_pix_loss)." },
+    ],
+  },
   // -- losses -----------------------------------------------------------------------------------
   {
     name: 'nt_xent',
     kind: 'loss',
     doc: 'NT-Xent (SimCLR, Chen et al. 2020, arXiv:2002.05709) between two [B, D] embeddings of the same batch.',
+    params: [...twoEmbeddings('a', 'b', 'Embeddings of the first view, [B, D].', 'Embeddings of the second view, [B, D].'), temperature(0.5)],
+  },
+  {
+    name: 'info_nce',
+    kind: 'loss',
+    doc: 'InfoNCE (MoCo, He et al. 2020; MoCo v3, Chen et al. 2021): each query against its key, the negatives being the batch\'s other keys, or a queue of past keys when queue > 0 (MoCo v2).',
     params: [
-      { name: 'a', type: { kind: 'embedding' }, required: true, positional: true, doc: 'Embeddings of the first view, [B, D].' },
-      { name: 'b', type: { kind: 'embedding' }, required: true, positional: true, doc: 'Embeddings of the second view, [B, D].' },
-      { name: 'temperature', type: { kind: 'number' }, default: 0.5, min: 0, exclusiveMin: true, doc: 'Softmax temperature.' },
+      ...twoEmbeddings('query', 'key', 'Queries, [B, D] (the trained branch).', 'Keys, [B, D] (usually stopgrad of a teacher).'),
+      temperature(0.2),
+      { name: 'queue', type: { kind: 'int' }, default: 0, min: 0, doc: 'Size of the queue of past keys used as negatives (MoCo v2: 65536); 0 = in-batch negatives (MoCo v3).' },
     ],
   },
+  {
+    name: 'cosine_regress',
+    kind: 'loss',
+    doc: 'BYOL regression (Grill et al. 2020, arXiv:2006.07733): 2 - 2 cos(prediction, target), mean over the batch.',
+    params: twoEmbeddings('prediction', 'target', 'Online predictions, [B, D].', 'Targets, [B, D] (stopgrad of a teacher).'),
+  },
+  {
+    name: 'neg_cosine',
+    kind: 'loss',
+    doc: 'SimSiam (Chen & He 2021, arXiv:2011.10566): -cos(prediction, target), mean over the batch.',
+    params: twoEmbeddings('prediction', 'target', 'Predictions, [B, D].', 'Targets, [B, D] (stopgrad of the other branch).'),
+  },
+  {
+    name: 'barlow_twins',
+    kind: 'loss',
+    doc: 'Barlow Twins (Zbontar et al. 2021, arXiv:2103.03230): drive the cross-correlation of the two standardised embeddings to the identity.',
+    params: [
+      ...twoEmbeddings('a', 'b', 'First view, [B, D].', 'Second view, [B, D].'),
+      { name: 'lambda', type: { kind: 'number' }, default: 0.0051, min: 0, doc: 'Weight of the off-diagonal (redundancy) term.' },
+    ],
+  },
+  {
+    name: 'vicreg',
+    kind: 'loss',
+    doc: 'VICReg (Bardes, Ponce, LeCun 2022, arXiv:2105.04906): invariance (MSE) + variance (hinge on each dimension\'s std) + covariance (off-diagonal) terms.',
+    params: [
+      ...twoEmbeddings('a', 'b', 'First view, [B, D].', 'Second view, [B, D].'),
+      { name: 'invariance', type: { kind: 'number' }, default: 25, min: 0, doc: 'Weight of the invariance (MSE) term.' },
+      { name: 'variance', type: { kind: 'number' }, default: 25, min: 0, doc: 'Weight of the variance term.' },
+      { name: 'covariance', type: { kind: 'number' }, default: 1, min: 0, doc: 'Weight of the covariance term.' },
+    ],
+  },
+  {
+    name: 'dino',
+    kind: 'loss',
+    doc: "DINO (Caron et al. 2021, arXiv:2104.14294): cross-entropy between the centred, sharpened teacher distribution of each global view and the student's distribution of every other view. teacher[i] and student[i] must be the same view for the teacher's views.",
+    params: [
+      { name: 'student', type: { kind: 'embeddings' }, required: true, positional: true, doc: 'Student outputs of every view (globals first), a list of [B, K].' },
+      { name: 'teacher', type: { kind: 'embeddings' }, required: true, positional: true, doc: 'Teacher outputs of the global views, a list of [B, K].' },
+      { ...temperature(0.1, 'Student softmax temperature.'), name: 'student_temperature' },
+      { ...temperature(0.04, 'Teacher softmax temperature; DINO warms it up: `0.04 -> 0.07 linear(over: 30 epochs)`.'), name: 'teacher_temperature' },
+      { name: 'center_momentum', type: { kind: 'number' }, default: 0.9, min: 0, max: 1, exclusiveMax: true, doc: "Momentum of the centre subtracted from the teacher's outputs." },
+    ],
+  },
+  regression('mse', 'Mean squared error per element (MAE pixel reconstruction, He et al. 2021; data2vec with beta 0).', []),
+  regression('smooth_l1', 'Smooth L1 (Huber) per element with threshold beta (data2vec, Baevski et al. 2022); beta 0 is L1.', [
+    { name: 'beta', type: { kind: 'number' }, default: 1, min: 0, doc: 'Where the loss turns from quadratic to linear.' },
+  ]),
   // -- optimizers --------------------------------------------------------------------------------
   {
     name: 'sgd',
@@ -244,6 +433,18 @@ export const builtinList: readonly BuiltinSpec[] = [
       { name: 'beta2', type: { kind: 'number' }, default: 0.999, min: 0, max: 1, exclusiveMax: true, doc: 'Second-moment decay.' },
       { name: 'epsilon', type: { kind: 'number' }, default: 1e-8, min: 0, exclusiveMin: true, doc: 'Denominator epsilon.' },
       weightDecay(0),
+    ],
+  },
+  {
+    name: 'adamw',
+    kind: 'optimizer',
+    doc: 'AdamW (Loshchilov & Hutter 2019): Adam with decoupled weight decay (w <- w - lr * wd * w); the usual choice for transformers.',
+    params: [
+      lr,
+      { name: 'beta1', type: { kind: 'number' }, default: 0.9, min: 0, max: 1, exclusiveMax: true, doc: 'First-moment decay.' },
+      { name: 'beta2', type: { kind: 'number' }, default: 0.999, min: 0, max: 1, exclusiveMax: true, doc: 'Second-moment decay.' },
+      { name: 'epsilon', type: { kind: 'number' }, default: 1e-8, min: 0, exclusiveMin: true, doc: 'Denominator epsilon.' },
+      { name: 'weight_decay', type: { kind: 'number' }, default: 0.05, schedulable: true, min: 0, doc: 'Decoupled weight decay; may be a ramp (DINO: `0.04 -> 0.4 cosine`).' },
     ],
   },
   {

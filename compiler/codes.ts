@@ -53,6 +53,24 @@ export const Codes = {
   /** A data/view/network/let definition nothing refers to (warning). */
   unusedDefinition: 'unused-definition',
 
+  // Method sanity
+  /** A non-contrastive loss whose two sides both get gradients: nothing stops collapse (warning). */
+  collapseRisk: 'collapse-risk',
+  /** A teacher following a network the loss does not train. */
+  teacherNotTrained: 'teacher-not-trained',
+  /** A mask the loss uses that no network input uses: the student sees what it must predict. */
+  maskNotApplied: 'mask-not-applied',
+  /** A probe on data without labels. */
+  probeWithoutLabels: 'probe-without-labels',
+
+  // Reuse
+  /** `extends "path"` names a file that cannot be read. */
+  baseNotFound: 'base-not-found',
+  /** Recipes extend each other in a cycle. */
+  extendsCycle: 'extends-cycle',
+  /** A `--set path=value` whose path names nothing in the recipe. */
+  invalidOverride: 'invalid-override',
+
   // Internal
   /** The produced IR does not match the IR JSON Schema (a compiler bug). */
   invalidIr: 'invalid-ir',

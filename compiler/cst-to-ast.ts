@@ -64,9 +64,11 @@ class AstBuilder extends BaseVisitor implements C.ICstNodeVisitor<CstNode, unkno
   statement(ctx: C.StatementCstChildren): A.Statement {
     const child =
       ctx.recipeStmt?.[0] ??
+      ctx.extendsStmt?.[0] ??
       ctx.dataStmt?.[0] ??
       ctx.viewStmt?.[0] ??
       ctx.networkStmt?.[0] ??
+      ctx.teacherStmt?.[0] ??
       ctx.letStmt?.[0] ??
       ctx.lossStmt?.[0] ??
       ctx.optimizerStmt?.[0] ??
@@ -78,6 +80,25 @@ class AstBuilder extends BaseVisitor implements C.ICstNodeVisitor<CstNode, unkno
 
   recipeStmt(ctx: C.RecipeStmtCstChildren, node: CstNode): A.RecipeStatement {
     return { kind: 'recipe', name: this.ident(ctx.name?.[0]), span: this.nodeSpan(node) };
+  }
+
+  extendsStmt(ctx: C.ExtendsStmtCstChildren, node: CstNode): A.ExtendsStatement {
+    return { kind: 'extends', path: this.stringLiteral(ctx.path?.[0]), span: this.nodeSpan(node) };
+  }
+
+  private stringLiteral(tok: IToken | undefined): A.StringLiteral {
+    if (!tok || tok.isInsertedInRecovery) return { kind: 'string', value: '', span: this.tokenSpan(tok) };
+    let value: string;
+    try {
+      value = JSON.parse(tok.image) as string;
+    } catch {
+      value = tok.image.slice(1, -1);
+    }
+    return { kind: 'string', value, span: this.tokenSpan(tok) };
+  }
+
+  teacherStmt(ctx: C.TeacherStmtCstChildren, node: CstNode): A.Definition {
+    return this.definition('teacher', ctx.name, ctx.value, node);
   }
 
   private definition(kind: A.Definition['kind'], name: IToken[] | undefined, value: CstNode[] | undefined, node: CstNode): A.Definition {
@@ -131,7 +152,8 @@ class AstBuilder extends BaseVisitor implements C.ICstNodeVisitor<CstNode, unkno
   chainExpr(ctx: C.ChainExprCstChildren, node: CstNode): A.Expression {
     const stages = (ctx.operands ?? []).map((o) => this.sub<A.Expression>(o));
     if (stages.length === 1) return stages[0]!;
-    return { kind: 'chain', stages, span: this.nodeSpan(node) };
+    const shape = ctx.shape ? this.sub<A.Identifier | A.Call>(ctx.shape[0]) : undefined;
+    return { kind: 'chain', stages, ...(shape ? { shape } : {}), span: this.nodeSpan(node) };
   }
 
   rangeExpr(ctx: C.RangeExprCstChildren, node: CstNode): A.Expression {
@@ -166,16 +188,7 @@ class AstBuilder extends BaseVisitor implements C.ICstNodeVisitor<CstNode, unkno
 
   primary(ctx: C.PrimaryCstChildren, node: CstNode): A.Expression {
     if (ctx.numberExpr) return this.expr(ctx.numberExpr);
-    if (ctx.StringLiteral) {
-      const tok = ctx.StringLiteral[0]!;
-      let value: string;
-      try {
-        value = JSON.parse(tok.image) as string;
-      } catch {
-        value = tok.image.slice(1, -1);
-      }
-      return { kind: 'string', value, span: this.tokenSpan(tok) };
-    }
+    if (ctx.StringLiteral) return this.stringLiteral(ctx.StringLiteral[0]);
     if (ctx.True) return { kind: 'boolean', value: true, span: this.tokenSpan(ctx.True[0]) };
     if (ctx.False) return { kind: 'boolean', value: false, span: this.tokenSpan(ctx.False[0]) };
     if (ctx.nameOrCall) return this.expr(ctx.nameOrCall);

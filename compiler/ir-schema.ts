@@ -26,10 +26,14 @@ const ref = (name: string): Schema => ({ $ref: `#/definitions/${name}` });
 const shape: Schema = { type: 'array', items: posInt };
 const pair: Schema = { type: 'array', items: number, minItems: 2, maxItems: 2 };
 const origin = ref('Span');
+const posIntList: Schema = { type: 'array', items: posInt, minItems: 1 };
+const norm: Schema = { enum: ['none', 'batch', 'layer'] };
+const activation: Schema = { enum: ['relu', 'gelu'] };
+const pool: Schema = { enum: ['mean', 'none'] };
 
 export const irSchema: Schema = {
   $schema: 'http://json-schema.org/draft-07/schema#',
-  $id: 'https://ssl.dev/schemas/ir-v1.json',
+  $id: 'https://ssl.dev/schemas/ir-v2.json',
   title: 'ssl IR',
   definitions: {
     Position: obj({ offset: nonNegInt, line: posInt, column: posInt }),
@@ -59,26 +63,32 @@ export const irSchema: Schema = {
     View: obj({ name: str, ops: { type: 'array', items: ref('AugOp') }, outputShape: shape, origin }),
     Stage: {
       oneOf: [
+        obj({ kind: konst('convnet'), channels: posIntList, kernel: posInt, stride: posInt, norm, activation, inputShape: shape, outputShape: shape, origin }),
+        obj({ kind: konst('resnet'), widths: posIntList, depth: posInt, norm, activation, inputShape: shape, outputShape: shape, origin }),
         obj({
-          kind: konst('convnet'),
-          channels: { type: 'array', items: posInt, minItems: 1 },
-          kernel: posInt,
-          stride: posInt,
-          norm: { enum: ['none', 'batch'] },
-          activation: { enum: ['relu'] },
+          kind: konst('transformer'),
+          patch: posInt,
+          dim: posInt,
+          depth: posInt,
+          heads: posInt,
+          mlpRatio: { type: 'number', exclusiveMinimum: 0 },
+          pool,
+          tokens: posInt,
           inputShape: shape,
           outputShape: shape,
           origin,
         }),
-        obj({
-          kind: konst('mlp'),
-          widths: { type: 'array', items: posInt, minItems: 1 },
-          norm: { enum: ['none', 'batch'] },
-          activation: { enum: ['relu'] },
-          inputShape: shape,
-          outputShape: shape,
-          origin,
-        }),
+        obj({ kind: konst('conv1d'), channels: posIntList, kernel: posInt, stride: posInt, norm, activation, pool, inputShape: shape, outputShape: shape, origin }),
+        obj({ kind: konst('mlp'), widths: posIntList, norm, activation, inputShape: shape, outputShape: shape, origin }),
+      ],
+    },
+    Ramp: obj({ kind: konst('ramp'), from: number, to: number, shape: { enum: ['linear', 'cosine'] }, startStep: nonNegInt, endStep: nonNegInt }),
+    Scalar: { oneOf: [number, ref('Ramp')] },
+    Teacher: obj({ name: str, of: str, momentum: ref('Scalar'), origin }),
+    MaskSpec: {
+      oneOf: [
+        obj({ kind: konst('patches'), ratio: number, grid: shape, patch: shape }),
+        obj({ kind: konst('spans'), ratio: number, span: posInt, grid: shape, patch: shape }),
       ],
     },
     Network: obj({ name: str, stages: { type: 'array', items: ref('Stage'), minItems: 1 }, inputShape: shape, outputShape: shape, origin }),
@@ -86,16 +96,36 @@ export const irSchema: Schema = {
       oneOf: [
         obj({ id: nonNegInt, kind: konst('batch'), data: str, shape, origin }),
         obj({ id: nonNegInt, kind: konst('view'), view: str, input: nonNegInt, shape, origin }),
-        obj({ id: nonNegInt, kind: konst('apply'), network: str, input: nonNegInt, shape, origin }),
-        obj({
-          id: nonNegInt,
-          kind: konst('loss'),
-          fn: { enum: ['nt_xent'] },
-          inputs: { type: 'array', items: nonNegInt },
-          params: { type: 'object', additionalProperties: number },
-          shape: { type: 'array', maxItems: 0 },
-          origin,
-        }),
+        obj({ id: nonNegInt, kind: konst('mask'), input: nonNegInt, mask: ref('MaskSpec'), shape, origin }),
+        obj({ id: nonNegInt, kind: konst('patchify'), input: nonNegInt, patch: posInt, normalize: bool, shape, origin }),
+        obj(
+          {
+            id: nonNegInt,
+            kind: konst('apply'),
+            network: str,
+            input: nonNegInt,
+            mask: nonNegInt,
+            layers: obj({ top: posInt, norm: { enum: ['instance', 'none'] } }),
+            shape,
+            origin,
+          },
+          ['mask', 'layers'],
+        ),
+        obj({ id: nonNegInt, kind: konst('stopgrad'), input: nonNegInt, shape, origin }),
+        obj(
+          {
+            id: nonNegInt,
+            kind: konst('loss'),
+            fn: { enum: ['nt_xent', 'info_nce', 'cosine_regress', 'neg_cosine', 'barlow_twins', 'vicreg', 'dino', 'mse', 'smooth_l1'] },
+            name: str,
+            inputs: { type: 'object', additionalProperties: { type: 'array', items: nonNegInt, minItems: 1 } },
+            mask: nonNegInt,
+            params: { type: 'object', additionalProperties: ref('Scalar') },
+            shape: { type: 'array', maxItems: 0 },
+            origin,
+          },
+          ['mask'],
+        ),
         obj({
           id: nonNegInt,
           kind: konst('sum'),
@@ -106,11 +136,17 @@ export const irSchema: Schema = {
         }),
       ],
     },
-    Graph: obj({ nodes: { type: 'array', items: ref('GraphNode') }, loss: nonNegInt }),
+    Graph: obj({
+      nodes: { type: 'array', items: ref('GraphNode') },
+      loss: nonNegInt,
+      terms: { type: 'array', items: obj({ name: str, node: nonNegInt }) },
+      health: { oneOf: [obj({ embedding: nonNegInt }), { type: 'null' }] },
+    }),
     Optimizer: {
       oneOf: [
         obj({ kind: konst('sgd'), lr: number, momentum: number, nesterov: bool, weightDecay: number, origin }),
         obj({ kind: konst('adam'), lr: number, beta1: number, beta2: number, epsilon: number, weightDecay: number, origin }),
+        obj({ kind: konst('adamw'), lr: number, beta1: number, beta2: number, epsilon: number, weightDecay: ref('Scalar'), origin }),
         obj({ kind: konst('lars'), lr: number, momentum: number, weightDecay: number, eta: number, excludeBiasAndNorm: bool, origin }),
       ],
     },
@@ -144,6 +180,7 @@ export const irSchema: Schema = {
     data: { type: 'object', additionalProperties: ref('DataSource') },
     views: { type: 'object', additionalProperties: ref('View') },
     networks: { type: 'object', additionalProperties: ref('Network') },
+    teachers: { type: 'object', additionalProperties: ref('Teacher') },
     graph: ref('Graph'),
     optimizer: ref('Optimizer'),
     schedule: ref('Schedule'),

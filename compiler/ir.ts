@@ -12,7 +12,7 @@
  * Tensor layout is NHWC for images: a batch of MNIST is [B, 28, 28, 1], float32 in [0, 1].
  */
 
-export const IR_VERSION = 1 as const;
+export const IR_VERSION = 2 as const;
 
 /** 1-based line/column like Chevrotain; `offset` is 0-based into the source text. */
 export interface Position {
@@ -26,6 +26,28 @@ export interface Span {
   start: Position;
   end: Position;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Scalars that may change during training
+
+/**
+ * A hyperparameter that moves from `from` to `to` between `startStep` and `endStep` and holds
+ * `to` afterwards (`0.996 -> 1.0 cosine`, `0.04 -> 0.07 linear(over: 30 epochs)`). At step s,
+ * with t = clamp((s - startStep) / (endStep - startStep), 0, 1):
+ *   linear: from + (to - from) * t
+ *   cosine: to - (to - from) * (1 + cos(pi * t)) / 2
+ */
+export interface Ramp {
+  kind: 'ramp';
+  from: number;
+  to: number;
+  shape: 'linear' | 'cosine';
+  startStep: number;
+  endStep: number;
+}
+
+/** A constant, or a ramp evaluated at every step. */
+export type Scalar = number | Ramp;
 
 // ---------------------------------------------------------------------------------------------
 // Data
@@ -94,8 +116,10 @@ export interface View {
 // ---------------------------------------------------------------------------------------------
 // Networks: a chain of stages composed with `->`; weights are shared by every application.
 
-export type Norm = 'none' | 'batch';
-export type Activation = 'relu';
+export type Norm = 'none' | 'batch' | 'layer';
+export type Activation = 'relu' | 'gelu';
+/** What a stage returns per example: pooled to one vector, or one vector per token / time step. */
+export type Pool = 'mean' | 'none';
 
 export type Stage =
   | {
@@ -112,8 +136,64 @@ export type Stage =
     }
   | {
       /**
-       * Dense layers: every width but the last is followed by norm and activation; the last is
-       * linear (a projector head). Input is flattened first.
+       * ResNet-style (He et al. 2016, arXiv:1512.03385) on [H, W, C]: a 3x3 stem conv to widths[0],
+       * then for each width `depth` basic blocks (two 3x3 convs + identity shortcut); the first
+       * block of every width after the first has stride 2 and a 1x1 projection shortcut. Global
+       * average pooling: output [widths.last].
+       */
+      kind: 'resnet';
+      widths: number[];
+      depth: number;
+      norm: Norm;
+      activation: Activation;
+      inputShape: number[];
+      outputShape: number[];
+      origin: Span;
+    }
+  | {
+      /**
+       * Pre-norm transformer encoder (Vaswani et al. 2017; ViT, Dosovitskiy et al. 2021,
+       * arXiv:2010.11929) over patches. Image [H, W, C]: non-overlapping patch x patch patches,
+       * tokens = (H / patch) * (W / patch), each a vector of patch*patch*C. Sequence [T, C]: windows
+       * of `patch` steps, tokens = T / patch. Learned position embeddings, `depth` blocks of
+       * multi-head self-attention and an MLP of width dim * mlpRatio, final layer norm.
+       * pool 'mean' -> [dim]; 'none' -> [tokens, dim].
+       */
+      kind: 'transformer';
+      patch: number;
+      dim: number;
+      depth: number;
+      heads: number;
+      mlpRatio: number;
+      pool: Pool;
+      /** Number of tokens (fixed by the input shape). */
+      tokens: number;
+      inputShape: number[];
+      outputShape: number[];
+      origin: Span;
+    }
+  | {
+      /**
+       * 1-D conv layers over time for sequences [T, C] (kernel k, stride s, 'same' padding), each
+       * followed by norm and activation. pool 'mean' -> [channels.last]; 'none' -> [T', channels.last]
+       * with T' = T after ceil(T / s) per layer.
+       */
+      kind: 'conv1d';
+      channels: number[];
+      kernel: number;
+      stride: number;
+      norm: Norm;
+      activation: Activation;
+      pool: Pool;
+      inputShape: number[];
+      outputShape: number[];
+      origin: Span;
+    }
+  | {
+      /**
+       * Dense layers; every width but the last is followed by norm and activation, the last is
+       * linear (a projector head). Per-example input of rank 2 [T, D] (tokens) is transformed
+       * token by token -> [T, widths.last]; any other input is flattened first -> [widths.last].
        */
       kind: 'mlp';
       widths: number[];
@@ -132,27 +212,112 @@ export interface Network {
   origin: Span;
 }
 
+/**
+ * A teacher: a copy of network `of` (same stages and initial weights) that is never trained by
+ * gradients; after every optimizer step its weights move towards the student's by exponential
+ * moving average, t <- m * t + (1 - m) * s, with m = `momentum` at that step (BYOL, MoCo, DINO,
+ * data2vec). Applications of a teacher never carry gradients. Its batch-norm statistics are its own.
+ */
+export interface Teacher {
+  name: string;
+  of: string;
+  momentum: Scalar;
+  origin: Span;
+}
+
 // ---------------------------------------------------------------------------------------------
 // The training graph: a DAG of nodes; `loss` is the id of the scalar node to minimise.
+
+/**
+ * A random mask over the tokens of each example: 1 = hidden, 0 = visible. `grid` is the token grid
+ * ([H / patch, W / patch] for images, [T / patch] for sequences) and `patch` the token size in input
+ * elements along each grid axis, so a network without tokens can hide the pixels / steps instead.
+ */
+export type MaskSpec =
+  /** MAE (He et al. 2021, arXiv:2111.06377): exactly round(ratio * tokens) tokens, uniformly at random. */
+  | { kind: 'patches'; ratio: number; grid: number[]; patch: number[] }
+  /**
+   * data2vec / wav2vec 2.0 span masking: spans of `span` consecutive tokens (along the last grid
+   * axis) are hidden, starts drawn at random until round(ratio * tokens) tokens are hidden.
+   */
+  | { kind: 'spans'; ratio: number; span: number; grid: number[]; patch: number[] };
+
+/** data2vec (Baevski et al. 2022) targets: the mean of the last `top` blocks' outputs of the last stage. */
+export interface LayerTarget {
+  top: number;
+  /** 'instance': each block output is instance-normalised over tokens (per channel) before the mean. */
+  norm: 'instance' | 'none';
+}
 
 export type GraphNode =
   /** The current training batch of a data source. Output [B, ...shape]. */
   | { id: number; kind: 'batch'; data: string; shape: number[]; origin: Span }
   /** One random draw of a view over its input. Two nodes of the same view are independent draws. */
   | { id: number; kind: 'view'; view: string; input: number; shape: number[]; origin: Span }
-  /** A network applied to its input (weights shared across applications). */
-  | { id: number; kind: 'apply'; network: string; input: number; shape: number[]; origin: Span }
-  /** A loss function over its inputs. Output: scalar. */
-  | { id: number; kind: 'loss'; fn: LossFn; inputs: number[]; params: Record<string, number>; shape: []; origin: Span }
+  /** A random token mask for the examples of `input` (a data node). Output [B, tokens] of 0/1. */
+  | { id: number; kind: 'mask'; input: number; mask: MaskSpec; shape: number[]; origin: Span }
+  /**
+   * The input cut into tokens, the regression target of masked reconstruction: image [H, W, C] ->
+   * [tokens, patch * patch * C]; sequence [T, C] -> [T / patch, patch * C]. With `normalize`, each
+   * token is standardised by its own mean and variance (MAE's normalised-pixel target).
+   */
+  | { id: number; kind: 'patchify'; input: number; patch: number; normalize: boolean; shape: number[]; origin: Span }
+  /**
+   * A network (or teacher: `ir.teachers` has the name) applied to its input, weights shared across
+   * applications. `mask` (a mask node) hides tokens from the network: a transformer replaces them
+   * with a learned mask token, other networks see zeros there. `layers` returns the averaged top
+   * blocks of the last stage instead of its output.
+   */
+  | { id: number; kind: 'apply'; network: string; input: number; mask?: number; layers?: LayerTarget; shape: number[]; origin: Span }
+  /** The input with no gradient flowing back through it. */
+  | { id: number; kind: 'stopgrad'; input: number; shape: number[]; origin: Span }
+  /**
+   * A loss function. `inputs` maps each tensor parameter of the function to its nodes (one node,
+   * or several for list parameters such as DINO's views). `mask` restricts per-token losses to the
+   * hidden tokens. `name` labels the term in logs. Output: scalar.
+   */
+  | {
+      id: number;
+      kind: 'loss';
+      fn: LossFn;
+      name: string;
+      inputs: Record<string, number[]>;
+      mask?: number;
+      params: Record<string, Scalar>;
+      shape: [];
+      origin: Span;
+    }
   /** Weighted sum of scalars: sum_i weights[i] * inputs[i]. */
   | { id: number; kind: 'sum'; inputs: number[]; weights: number[]; shape: []; origin: Span };
 
-/** NT-Xent (SimCLR, Chen et al. 2020): params { temperature }. Inputs: two [B, D] embeddings. */
-export type LossFn = 'nt_xent';
+/**
+ * The loss functions (runtime/losses cites each paper and states shapes). Inputs by parameter:
+ *  - nt_xent { a, b }: SimCLR NT-Xent, params { temperature }.
+ *  - info_nce { query, key }: MoCo InfoNCE; key is the positive for query row i; negatives are the
+ *    other keys of the batch (v3) or, with queue > 0, a queue of past keys (v2). params { temperature, queue }.
+ *  - cosine_regress { prediction, target }: BYOL 2 - 2 cos(p, z), mean over the batch.
+ *  - neg_cosine { prediction, target }: SimSiam -cos(p, z), mean over the batch.
+ *  - barlow_twins { a, b }: Barlow Twins cross-correlation loss, params { lambda }.
+ *  - vicreg { a, b }: VICReg, params { invariance, variance, covariance }.
+ *  - dino { student, teacher }: DINO cross-entropy between the sharpened, centred teacher
+ *    distribution of each global view and the student distribution of every other view;
+ *    params { student_temperature, teacher_temperature, center_momentum }.
+ *  - mse { prediction, target } and smooth_l1 { prediction, target } (params { beta }): per-token
+ *    regression, over the masked tokens when the node has a mask (data2vec, MAE).
+ */
+export type LossFn = 'nt_xent' | 'info_nce' | 'cosine_regress' | 'neg_cosine' | 'barlow_twins' | 'vicreg' | 'dino' | 'mse' | 'smooth_l1';
 
 export interface Graph {
   nodes: GraphNode[];
   loss: number;
+  /** The loss terms logged every step (every loss node, by name, in recipe order). */
+  terms: { name: string; node: number }[];
+  /**
+   * The embedding whose per-dimension standard deviation (after l2 normalisation) is logged each
+   * step as a collapse signal (SimSiam, Chen & He 2021, sec. 4: a collapsed output has std 0, a
+   * healthy one about 1/sqrt(d)): the first embedding of the first loss term. null if none.
+   */
+  health: { embedding: number } | null;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -161,6 +326,8 @@ export interface Graph {
 export type Optimizer =
   | { kind: 'sgd'; lr: number; momentum: number; nesterov: boolean; weightDecay: number; origin: Span }
   | { kind: 'adam'; lr: number; beta1: number; beta2: number; epsilon: number; weightDecay: number; origin: Span }
+  /** AdamW (Loshchilov & Hutter 2019): Adam with decoupled weight decay w <- w - lr * wd * w. */
+  | { kind: 'adamw'; lr: number; beta1: number; beta2: number; epsilon: number; weightDecay: Scalar; origin: Span }
   | {
       /** LARS (You et al. 2017): SGD momentum with a per-layer trust ratio eta * |w| / |g + wd w|. */
       kind: 'lars';
@@ -244,6 +411,7 @@ export interface IR {
   data: Record<string, DataSource>;
   views: Record<string, View>;
   networks: Record<string, Network>;
+  teachers: Record<string, Teacher>;
   graph: Graph;
   optimizer: Optimizer;
   schedule: Schedule;

@@ -5,7 +5,7 @@
  * were warned about and are left out.
  */
 import type { Checked } from './validate/index.js';
-import type { DataSource, IR, Network, Optimizer, Probe, Schedule, View } from './ir.js';
+import type { DataSource, GraphNode, IR, Network, Optimizer, Probe, Ramp, Scalar, Schedule, Teacher, View } from './ir.js';
 import { IR_VERSION } from './ir.js';
 import type { Resolved } from './resolve.js';
 import type { Value } from './validate/values.js';
@@ -17,6 +17,16 @@ function n(v: Value | undefined): number {
 function b(v: Value | undefined): boolean {
   if (v?.t !== 'bool') throw new Error(`lowering expected a boolean, got ${v?.t ?? 'nothing'}`);
   return v.v;
+}
+
+/** A number or ramp value as an IR scalar: ramp durations become steps (the whole run by default). */
+function scalar(v: Value | undefined, stepsPerEpoch: number, totalSteps: number): Scalar {
+  if (v?.t === 'ramp') {
+    const end = v.over === null ? totalSteps : v.over.unit === 'epochs' ? Math.round(v.over.v * stepsPerEpoch) : v.over.v;
+    const ramp: Ramp = { kind: 'ramp', from: v.from, to: v.to, shape: v.shape, startStep: 0, endStep: Math.max(0, end) };
+    return ramp;
+  }
+  return n(v);
 }
 
 export function lower(checked: Checked, resolved: Resolved, uri: string): IR {
@@ -35,7 +45,7 @@ export function lower(checked: Checked, resolved: Resolved, uri: string): IR {
   const usedNetworks = new Set<string>();
   for (const node of checked.nodes) {
     if (node.kind === 'view') usedViews.add(node.view);
-    if (node.kind === 'apply') usedNetworks.add(node.network);
+    if (node.kind === 'apply') usedNetworks.add(checked.teachers.get(node.network)?.of ?? node.network);
   }
   for (const p of checked.probes) for (const net of p.features.chain) usedNetworks.add(net);
 
@@ -48,6 +58,33 @@ export function lower(checked: Checked, resolved: Resolved, uri: string): IR {
     if (usedNetworks.has(name)) networks[name] = { name, stages: net.stages, inputShape: net.inputShape, outputShape: net.outputShape, origin: net.origin };
   }
 
+  const teachers: Record<string, Teacher> = {};
+  for (const [name, t] of checked.teachers) {
+    if (checked.nodes.some((x) => x.kind === 'apply' && x.network === name)) {
+      teachers[name] = { name, of: t.of, momentum: scalar(t.momentum, stepsPerEpoch, totalSteps), origin: t.origin };
+    }
+  }
+
+  // Ramp-valued loss parameters, now that steps are known.
+  const nodes: GraphNode[] = checked.nodes.map((x) => (x.kind === 'loss' ? { ...x, params: { ...x.params } } : x));
+  for (const r of checked.ramps) {
+    const node = nodes[r.node];
+    if (node?.kind === 'loss') node.params[r.param] = scalar(r.ramp, stepsPerEpoch, totalSteps);
+  }
+  const liveLoss = new Set<number>();
+  const stack = [lossNode];
+  while (stack.length > 0) {
+    const id = stack.pop()!;
+    if (liveLoss.has(id)) continue;
+    liveLoss.add(id);
+    const x = nodes[id];
+    if (x?.kind === 'sum') stack.push(...x.inputs);
+  }
+  const lossNodes = nodes.filter((x): x is Extract<GraphNode, { kind: 'loss' }> => x.kind === 'loss' && liveLoss.has(x.id));
+  const terms = lossNodes.map((x) => ({ name: x.name, node: x.id }));
+  const firstEmbedding = lossNodes[0] ? Object.values(lossNodes[0].inputs)[0]?.[0] : undefined;
+  const health = firstEmbedding !== undefined && nodes[firstEmbedding]?.shape.length === 1 ? { embedding: firstEmbedding } : null;
+
   const opt = checked.optimizer;
   if (!opt) throw new Error('lowering without an optimizer');
   const a = opt.args;
@@ -59,6 +96,17 @@ export function lower(checked: Checked, resolved: Resolved, uri: string): IR {
       break;
     case 'adam':
       optimizer = { kind: 'adam', lr: n(a['lr']), beta1: n(a['beta1']), beta2: n(a['beta2']), epsilon: n(a['epsilon']), weightDecay: n(a['weight_decay']), origin };
+      break;
+    case 'adamw':
+      optimizer = {
+        kind: 'adamw',
+        lr: n(a['lr']),
+        beta1: n(a['beta1']),
+        beta2: n(a['beta2']),
+        epsilon: n(a['epsilon']),
+        weightDecay: scalar(a['weight_decay'], stepsPerEpoch, totalSteps),
+        origin,
+      };
       break;
     case 'lars':
       optimizer = {
@@ -98,7 +146,8 @@ export function lower(checked: Checked, resolved: Resolved, uri: string): IR {
     data,
     views,
     networks,
-    graph: { nodes: checked.nodes, loss: lossNode },
+    teachers,
+    graph: { nodes, loss: lossNode, terms, health },
     optimizer,
     schedule,
     train: { epochs, seed: checked.seed, data: trainingData, batch, stepsPerEpoch, totalSteps, origin: checked.trainOrigin },

@@ -72,8 +72,11 @@ export function forEachReference(e: A.Expression, f: (id: A.Identifier) => void)
       case 'list':
         stack.push(...x.items);
         break;
-      case 'pipeline':
       case 'chain':
+        if (x.shape) stack.push(x.shape);
+        stack.push(...x.stages);
+        break;
+      case 'pipeline':
         stack.push(...x.stages);
         break;
       default:
@@ -89,9 +92,13 @@ export function resolve(program: A.Program, diagnostics: Diagnostic[]): Resolved
 
   for (const s of program.statements) {
     switch (s.kind) {
+      case 'extends':
+        // Merged by compiler/extends.ts before resolution.
+        break;
       case 'data':
       case 'view':
       case 'network':
+      case 'teacher':
       case 'let': {
         const name = s.name.name;
         if (name === '?') break;
@@ -102,7 +109,7 @@ export function resolve(program: A.Program, diagnostics: Diagnostic[]): Resolved
             code: Codes.duplicateDefinition,
             message: `'${name}' is already defined (as ${first.kind} on line ${first.name.span.start.line})`,
             span: s.name.span,
-            hint: 'every data, view, network and let name must be unique',
+            hint: 'every data, view, network, teacher and let name must be unique',
             related: [{ message: `first definition of '${name}'`, span: first.name.span }],
           });
           break;
@@ -168,6 +175,7 @@ export function resolve(program: A.Program, diagnostics: Diagnostic[]): Resolved
       case 'data':
       case 'view':
       case 'network':
+      case 'teacher':
       case 'let':
         forEachReference(s.value, count(s.name.name));
         break;

@@ -17,9 +17,11 @@ export interface StatementCstNode extends CstNode {
 
 export type StatementCstChildren = {
   recipeStmt?: RecipeStmtCstNode[];
+  extendsStmt?: ExtendsStmtCstNode[];
   dataStmt?: DataStmtCstNode[];
   viewStmt?: ViewStmtCstNode[];
   networkStmt?: NetworkStmtCstNode[];
+  teacherStmt?: TeacherStmtCstNode[];
   letStmt?: LetStmtCstNode[];
   lossStmt?: LossStmtCstNode[];
   optimizerStmt?: OptimizerStmtCstNode[];
@@ -36,6 +38,16 @@ export interface RecipeStmtCstNode extends CstNode {
 export type RecipeStmtCstChildren = {
   Recipe: IToken[];
   name: IToken[];
+};
+
+export interface ExtendsStmtCstNode extends CstNode {
+  name: "extendsStmt";
+  children: ExtendsStmtCstChildren;
+}
+
+export type ExtendsStmtCstChildren = {
+  Extends: IToken[];
+  path: IToken[];
 };
 
 export interface DataStmtCstNode extends CstNode {
@@ -69,6 +81,18 @@ export interface NetworkStmtCstNode extends CstNode {
 
 export type NetworkStmtCstChildren = {
   Network: IToken[];
+  name: IToken[];
+  Equals: IToken[];
+  value: ExpressionCstNode[];
+};
+
+export interface TeacherStmtCstNode extends CstNode {
+  name: "teacherStmt";
+  children: TeacherStmtCstChildren;
+}
+
+export type TeacherStmtCstChildren = {
+  Teacher: IToken[];
   name: IToken[];
   Equals: IToken[];
   value: ExpressionCstNode[];
@@ -156,6 +180,7 @@ export interface ChainExprCstNode extends CstNode {
 export type ChainExprCstChildren = {
   operands: (RangeExprCstNode)[];
   Arrow?: IToken[];
+  shape?: NameOrCallCstNode[];
 };
 
 export interface RangeExprCstNode extends CstNode {
@@ -286,9 +311,11 @@ export interface ICstNodeVisitor<IN, OUT> extends ICstVisitor<IN, OUT> {
   program(children: ProgramCstChildren, param?: IN): OUT;
   statement(children: StatementCstChildren, param?: IN): OUT;
   recipeStmt(children: RecipeStmtCstChildren, param?: IN): OUT;
+  extendsStmt(children: ExtendsStmtCstChildren, param?: IN): OUT;
   dataStmt(children: DataStmtCstChildren, param?: IN): OUT;
   viewStmt(children: ViewStmtCstChildren, param?: IN): OUT;
   networkStmt(children: NetworkStmtCstChildren, param?: IN): OUT;
+  teacherStmt(children: TeacherStmtCstChildren, param?: IN): OUT;
   letStmt(children: LetStmtCstChildren, param?: IN): OUT;
   lossStmt(children: LossStmtCstChildren, param?: IN): OUT;
   optimizerStmt(children: OptimizerStmtCstChildren, param?: IN): OUT;

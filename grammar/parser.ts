@@ -4,15 +4,17 @@
  *
  * ```
  * program        := statement*
- * statement      := recipeStmt | dataStmt | viewStmt | networkStmt | letStmt
- *                 | lossStmt | optimizerStmt | scheduleStmt | trainStmt | probeStmt
+ * statement      := recipeStmt | extendsStmt | dataStmt | viewStmt | networkStmt | teacherStmt
+ *                 | letStmt | lossStmt | optimizerStmt | scheduleStmt | trainStmt | probeStmt
  * recipeStmt     := 'recipe' Identifier
- * dataStmt       := 'data' Identifier '=' expression        (also view, network, let)
+ * extendsStmt    := 'extends' StringLiteral                 a base recipe this one overrides
+ * dataStmt       := 'data' Identifier '=' expression        (also view, network, teacher, let)
  * lossStmt       := 'loss' '=' expression
  * optimizerStmt  := 'optimizer' expression                  (also schedule, probe)
  * trainStmt      := 'train' (argument (',' argument)*)?
  * expression     := chainExpr ('|' chainExpr)*              view pipelines
- * chainExpr      := rangeExpr ('->' rangeExpr)*             network stage chains
+ * chainExpr      := rangeExpr ('->' rangeExpr)* rampShape?  network stage chains; `0.996 -> 1 cosine`
+ * rampShape      := ('linear' | 'cosine') ('(' arguments? ')')?   only after `->`
  * rangeExpr      := additiveExpr ('..' additiveExpr)?       0.08..1.0
  * additiveExpr   := multiplicativeExpr (('+'|'-') multiplicativeExpr)*
  * multiplicativeExpr := unaryExpr (('*'|'/') unaryExpr)*
@@ -26,6 +28,9 @@
 import { chevrotain } from './chevrotain.js';
 import { errorMessages } from './error-messages.js';
 import * as t from './tokens.js';
+
+/** The words that may follow a `from -> to` ramp (`0.996 -> 1.0 cosine`). */
+export const rampShapes: ReadonlySet<string> = new Set(['linear', 'cosine']);
 
 export class SslParser extends chevrotain.CstParser {
   constructor() {
@@ -45,9 +50,11 @@ export class SslParser extends chevrotain.CstParser {
   public statement = this.RULE('statement', () => {
     this.OR([
       { ALT: () => this.SUBRULE(this.recipeStmt) },
+      { ALT: () => this.SUBRULE(this.extendsStmt) },
       { ALT: () => this.SUBRULE(this.dataStmt) },
       { ALT: () => this.SUBRULE(this.viewStmt) },
       { ALT: () => this.SUBRULE(this.networkStmt) },
+      { ALT: () => this.SUBRULE(this.teacherStmt) },
       { ALT: () => this.SUBRULE(this.letStmt) },
       { ALT: () => this.SUBRULE(this.lossStmt) },
       { ALT: () => this.SUBRULE(this.optimizerStmt) },
@@ -60,6 +67,11 @@ export class SslParser extends chevrotain.CstParser {
   public recipeStmt = this.RULE('recipeStmt', () => {
     this.CONSUME(t.Recipe);
     this.CONSUME(t.Identifier, { LABEL: 'name' });
+  });
+
+  public extendsStmt = this.RULE('extendsStmt', () => {
+    this.CONSUME(t.Extends);
+    this.CONSUME(t.StringLiteral, { LABEL: 'path' });
   });
 
   public dataStmt = this.RULE('dataStmt', () => {
@@ -78,6 +90,13 @@ export class SslParser extends chevrotain.CstParser {
 
   public networkStmt = this.RULE('networkStmt', () => {
     this.CONSUME(t.Network);
+    this.CONSUME(t.Identifier, { LABEL: 'name' });
+    this.CONSUME(t.Equals);
+    this.SUBRULE(this.expression, { LABEL: 'value' });
+  });
+
+  public teacherStmt = this.RULE('teacherStmt', () => {
+    this.CONSUME(t.Teacher);
     this.CONSUME(t.Identifier, { LABEL: 'name' });
     this.CONSUME(t.Equals);
     this.SUBRULE(this.expression, { LABEL: 'value' });
@@ -140,9 +159,17 @@ export class SslParser extends chevrotain.CstParser {
 
   public chainExpr = this.RULE('chainExpr', () => {
     this.SUBRULE(this.rangeExpr, { LABEL: 'operands' });
+    let arrows = 0;
     this.MANY(() => {
       this.CONSUME(t.Arrow);
       this.SUBRULE2(this.rangeExpr, { LABEL: 'operands' });
+      arrows++;
+    });
+    // `from -> to cosine`: the shape word is only special right after a chain, so `linear` and
+    // `cosine` stay ordinary names everywhere else.
+    this.OPTION({
+      GATE: () => arrows > 0 && this.LA(1).tokenType === t.Identifier && rampShapes.has(this.LA(1).image),
+      DEF: () => this.SUBRULE(this.nameOrCall, { LABEL: 'shape' }),
     });
   });
 

@@ -43,9 +43,11 @@ function keyword(word: string, extra: TokenType[] = []): TokenType {
 }
 
 export const Recipe = keyword('recipe', [Keyword, Identifier]);
+export const Extends = keyword('extends', [Keyword, Identifier]);
 export const Data = keyword('data', [Keyword, Identifier]);
 export const View = keyword('view', [Keyword, Identifier]);
 export const Network = keyword('network', [Keyword, Identifier]);
+export const Teacher = keyword('teacher', [Keyword, Identifier]);
 export const Let = keyword('let', [Keyword, Identifier]);
 export const Loss = keyword('loss', [Keyword, Identifier]);
 export const Optimizer = keyword('optimizer', [Keyword, Identifier]);
@@ -60,7 +62,7 @@ export const True = keyword('true', [Literal]);
 export const False = keyword('false', [Literal]);
 
 /** Statement keywords, in the order the documentation lists them. */
-export const statementKeywords = [Recipe, Data, View, Network, Let, Loss, Optimizer, Schedule, Train, Probe];
+export const statementKeywords = [Recipe, Extends, Data, View, Network, Teacher, Let, Loss, Optimizer, Schedule, Train, Probe];
 /** Duration units. */
 export const unitKeywords = [Epochs, Steps];
 /** Reserved literal words (not usable as names). */

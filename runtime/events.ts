@@ -38,6 +38,15 @@ export interface StepEvent {
   ms: number;
   /** Examples per second over this step (batch / seconds; each example counted once, not per view). */
   imagesPerSec: number;
+  /** Each loss term's unweighted value by name, and `term/part` sub-terms; absent for a single plain term. */
+  terms?: Record<string, number>;
+  /**
+   * Collapse signal: mean per-dimension std of the l2-normalised embedding the loss reads first
+   * (0 = collapsed, about 1/sqrt(d) healthy; SimSiam sec. 4.1).
+   */
+  embeddingStd?: number;
+  /** Each teacher's EMA momentum at this step. */
+  momentum?: Record<string, number>;
   time: number;
 }
 

@@ -1,39 +1,77 @@
 /**
- * Lowers the IR's training graph onto TF.js: networks become modules with variables, views become
- * batched augmentation functions, and the loss DAG becomes one function the trainer differentiates.
+ * Lowers the IR's training graph onto TF.js: networks and teachers become modules with variables,
+ * views become batched augmentation functions, masks become samplers, loss nodes become loss
+ * modules, and the DAG becomes one function the trainer differentiates.
  *
  * The graph is evaluated in two halves so the gradient tape holds only what needs gradients:
- * `sampleInputs` draws every data-only node (training batches and their augmented views) outside
- * the tape, and `loss` evaluates the network applications and loss terms inside it.
+ * `sampleInputs` draws every data-only node (training batches, augmented views, masks, patch
+ * targets) outside the tape, and `forward` evaluates network applications and loss terms inside it.
+ * Teacher applications and `stopgrad` run with the tape paused (runtime/autograd.ts), so no
+ * gradient and no saved activation exists for them.
  */
-import type { GraphNode, IR, LossFn } from '../compiler/ir.js';
+import type { GraphNode, IR } from '../compiler/ir.js';
 import { tf } from './tf.js';
 import type { Rng } from './util/rng.js';
 import { compileView } from './augment/index.js';
-import { createNetwork, type NetworkModule } from './nn/index.js';
-import { ntXent } from './losses/nt-xent.js';
+import { copyWeights, createNetwork, emaUpdate, type NetworkModule } from './nn/index.js';
+import { createLoss } from './losses/index.js';
+import type { LossModule } from './losses/types.js';
+import { createMaskSampler } from './masks/masks.js';
+import { patchify } from './masks/patchify.js';
+import { resolveParams, scalarAt } from './optim/scalar.js';
+import { stopGradient, withoutTape } from './autograd.js';
 
-type LossImpl = (inputs: tf.Tensor[], params: Record<string, number>) => tf.Scalar;
-
-/** The loss functions the IR may name. A method adds a row here, never a trainer. */
-const LOSSES: Record<LossFn, LossImpl> = {
-  nt_xent: ([a, b], p) => ntXent(a as tf.Tensor2D, b as tf.Tensor2D, p.temperature),
-};
-
-/** Data-only node values for one step: the batches and their augmented views, keyed by node id. */
+/** Data-only node values for one step: the batches, views, masks and patch targets, keyed by node id. */
 export type SampledInputs = Map<number, tf.Tensor>;
+
+/** One evaluation of the loss: the total, each term (by name) and sub-term, and the health signal. */
+export interface ForwardResult {
+  total: tf.Scalar;
+  /** Every loss term's unweighted value, and `term/part` for terms with parts (VICReg...). */
+  terms: Map<string, tf.Scalar>;
+  /** Mean over dimensions of the per-dimension std of the l2-normalised health embedding. */
+  embeddingStd: tf.Scalar | null;
+}
+
+const DATA_ONLY = new Set<GraphNode['kind']>(['batch', 'view', 'mask', 'patchify']);
 
 export class TrainingGraph {
   readonly networks: Map<string, NetworkModule>;
+  /** EMA teachers by name (not trained by gradients). */
+  readonly teachers: Map<string, NetworkModule>;
   private readonly views: Map<string, (x: tf.Tensor4D) => tf.Tensor4D>;
+  private readonly masks: Map<number, (batch: number) => tf.Tensor2D>;
+  private readonly losses: Map<number, LossModule>;
   private readonly nodes: GraphNode[];
+  private readonly byId: Map<number, GraphNode>;
 
   constructor(private readonly ir: IR, rng: Rng) {
     this.nodes = [...ir.graph.nodes].sort((a, b) => a.id - b.id);
+    this.byId = new Map(this.nodes.map((n) => [n.id, n]));
+    const masked = new Set(this.nodes.flatMap((n) => (n.kind === 'apply' && n.mask !== undefined ? [ir.teachers[n.network]?.of ?? n.network] : [])));
     this.networks = new Map();
-    for (const [name, net] of Object.entries(ir.networks)) this.networks.set(name, createNetwork(net, rng.fork()));
+    this.teachers = new Map();
     this.views = new Map();
-    for (const [name, view] of Object.entries(ir.views)) this.views.set(name, compileView(view, rng.fork()));
+    this.masks = new Map();
+    this.losses = new Map();
+    try {
+      for (const [name, net] of Object.entries(ir.networks)) this.networks.set(name, createNetwork(net, rng.fork(), { maskToken: masked.has(name) }));
+      for (const [name, t] of Object.entries(ir.teachers ?? {})) {
+        const student = this.networks.get(t.of);
+        if (!student) throw new Error(`teacher '${name}' follows network '${t.of}', which the IR does not define`);
+        const teacher = createNetwork({ ...ir.networks[t.of]!, name }, rng.fork(), { maskToken: masked.has(t.of) });
+        copyWeights(student, teacher);
+        this.teachers.set(name, teacher);
+      }
+      for (const [name, view] of Object.entries(ir.views)) this.views.set(name, compileView(view, rng.fork()));
+      for (const n of this.nodes) {
+        if (n.kind === 'mask') this.masks.set(n.id, createMaskSampler(n.mask, rng.fork()));
+        if (n.kind === 'loss') this.losses.set(n.id, createLoss(n.fn, n.name));
+      }
+    } catch (e) {
+      this.dispose();
+      throw e;
+    }
   }
 
   get trainableVariables(): tf.Variable[] {
@@ -45,43 +83,62 @@ export class TrainingGraph {
     return [...this.networks.values()].flatMap((m) => m.trainable.map((variable) => ({ variable, isBiasOrNorm: m.isBiasOrNorm(variable) })));
   }
 
-  /** Parameters per network, for the run header. */
+  /** Parameters per network (teachers listed too: they hold weights but are not trained). */
   parameterCounts(): Record<string, number> {
-    return Object.fromEntries([...this.networks.entries()].map(([name, m]) => [name, m.paramCount]));
+    return Object.fromEntries([...this.networks.entries(), ...this.teachers.entries()].map(([name, m]) => [name, m.paramCount]));
   }
 
   /**
    * Draws every node that does not depend on weights: `batch` nodes take the given batch of their
-   * data source, `view` nodes draw fresh augmentations. Returned tensors belong to the caller.
+   * data source, `view` nodes draw fresh augmentations, `mask` nodes fresh masks, `patchify` cuts
+   * its input. Returned tensors belong to the caller.
    */
   sampleInputs(batches: Record<string, tf.Tensor4D>): SampledInputs {
     const values: SampledInputs = new Map();
     for (const node of this.nodes) {
+      if (!DATA_ONLY.has(node.kind)) continue;
       if (node.kind === 'batch') {
         const batch = batches[node.data];
         if (!batch) throw new Error(`no batch was given for data source '${node.data}'`);
         values.set(node.id, batch);
-      } else if (node.kind === 'view') {
-        const input = values.get(node.input);
-        const view = this.views.get(node.view);
-        if (!input || !view) continue; // depends on a network: not data-only
-        values.set(node.id, view(input as tf.Tensor4D));
+        continue;
       }
+      const input = values.get((node as { input: number }).input);
+      if (!input) continue; // depends on a network: not data-only
+      if (node.kind === 'view') values.set(node.id, this.views.get(node.view)!(input as tf.Tensor4D));
+      else if (node.kind === 'mask') values.set(node.id, this.masks.get(node.id)!(input.shape[0]));
+      else if (node.kind === 'patchify') values.set(node.id, patchify(input, node.patch, node.normalize));
     }
     return values;
   }
 
-  /** The scalar loss; call inside `tf.variableGrads` (network applications are taped there). */
-  loss(inputs: SampledInputs, training = true): tf.Scalar {
-    const values = new Map(inputs);
-    for (const node of this.nodes) {
-      if (values.has(node.id)) continue;
-      values.set(node.id, this.evaluate(node, values, training));
-    }
-    return values.get(this.ir.graph.loss) as tf.Scalar;
+  /** The scalar loss; call inside `tf.variableGrads` and a tidy (the terms are left to the tidy). */
+  loss(inputs: SampledInputs, training = true, step = 0): tf.Scalar {
+    return this.forward(inputs, training, step).total;
   }
 
-  private evaluate(node: GraphNode, values: Map<number, tf.Tensor>, training: boolean): tf.Tensor {
+  /**
+   * Evaluates the loss and its logged companions at training step `step` (ramps are resolved
+   * there). Call inside `tf.variableGrads` (network applications are taped there).
+   */
+  forward(inputs: SampledInputs, training = true, step = 0): ForwardResult {
+    const values = new Map(inputs);
+    const terms = new Map<string, tf.Scalar>();
+    for (const node of this.nodes) {
+      if (values.has(node.id)) continue;
+      values.set(node.id, this.evaluate(node, values, training, step, terms));
+    }
+    const total = values.get(this.ir.graph.loss) as tf.Scalar;
+    let embeddingStd: tf.Scalar | null = null;
+    const health = this.ir.graph.health;
+    if (health) {
+      const z = values.get(health.embedding);
+      if (z && z.rank === 2) embeddingStd = withoutTape(() => normalisedStd(z as tf.Tensor2D));
+    }
+    return { total, terms, embeddingStd };
+  }
+
+  private evaluate(node: GraphNode, values: Map<number, tf.Tensor>, training: boolean, step: number, terms: Map<string, tf.Scalar>): tf.Tensor {
     const input = (id: number): tf.Tensor => {
       const value = values.get(id);
       if (!value) throw new Error(`graph node ${node.id} reads node ${id}, which has no value`);
@@ -92,15 +149,60 @@ export class TrainingGraph {
         throw new Error(`data source '${node.data}' was not sampled`);
       case 'view':
         return this.views.get(node.view)!(input(node.input) as tf.Tensor4D);
+      case 'mask':
+        return this.masks.get(node.id)!(input(node.input).shape[0]);
+      case 'patchify':
+        return patchify(input(node.input), node.patch, node.normalize);
+      case 'stopgrad':
+        return stopGradient(input(node.input));
       case 'apply': {
-        const outputs = this.networks.get(node.network)!.apply(input(node.input), training);
-        return outputs[outputs.length - 1];
+        const maskNode = node.mask === undefined ? undefined : this.byId.get(node.mask);
+        const options = {
+          ...(node.mask !== undefined ? { mask: input(node.mask) } : {}),
+          ...(maskNode?.kind === 'mask' ? { maskSpec: { grid: maskNode.mask.grid, patch: maskNode.mask.patch } } : {}),
+          ...(node.layers ? { layers: node.layers } : {}),
+        };
+        const teacher = this.teachers.get(node.network);
+        if (teacher) {
+          // Teachers run in training mode (batch statistics, as BYOL's target network does) but
+          // off the tape: no gradient reaches them and their activations are not kept.
+          return withoutTape(() => {
+            const outputs = teacher.apply(input(node.input), training, options);
+            tf.dispose(outputs.slice(0, -1));
+            return outputs[outputs.length - 1]!;
+          });
+        }
+        const outputs = this.networks.get(node.network)!.apply(input(node.input), training, options);
+        return outputs[outputs.length - 1]!;
       }
-      case 'loss':
-        return LOSSES[node.fn](node.inputs.map(input), node.params);
+      case 'loss': {
+        const tensors: Record<string, tf.Tensor[]> = {};
+        for (const [param, ids] of Object.entries(node.inputs)) tensors[param] = ids.map(input);
+        const out = this.losses.get(node.id)!.forward(tensors, node.mask === undefined ? null : input(node.mask), resolveParams(node.params, step));
+        terms.set(node.name, out.loss);
+        for (const [part, value] of Object.entries(out.parts ?? {})) terms.set(`${node.name}/${part}`, value);
+        return out.loss;
+      }
       case 'sum':
-        return tf.addN(node.inputs.map((id, i) => tf.mul(input(id), node.weights[i]))) as tf.Scalar;
+        return tf.addN(node.inputs.map((id, i) => tf.mul(input(id), node.weights[i]!))) as tf.Scalar;
     }
+  }
+
+  /**
+   * After the optimizer step `step`: teachers move towards their students (EMA with the
+   * momentum of that step) and stateful losses commit their queue / centre updates.
+   */
+  afterStep(step: number): void {
+    for (const [name, teacher] of this.teachers) {
+      const spec = this.ir.teachers[name]!;
+      emaUpdate(teacher, this.networks.get(spec.of)!, scalarAt(spec.momentum, step));
+    }
+    for (const loss of this.losses.values()) loss.afterStep();
+  }
+
+  /** The current value of every teacher's momentum (for logging). */
+  momenta(step: number): Record<string, number> {
+    return Object.fromEntries(Object.values(this.ir.teachers ?? {}).map((t) => [t.name, scalarAt(t.momentum, step)]));
   }
 
   /** Features of raw data x through `chain`, taking stage `stage` of the last network. Eval mode. */
@@ -109,13 +211,30 @@ export class TrainingGraph {
       let h = x;
       chain.forEach((name, i) => {
         const outputs = this.networks.get(name)!.apply(h, false);
-        h = i === chain.length - 1 ? outputs[stage] : outputs[outputs.length - 1];
+        h = i === chain.length - 1 ? outputs[stage]! : outputs[outputs.length - 1]!;
       });
+      // Per-token outputs [B, T, D] are averaged over tokens; anything else is flattened.
+      if (h.rank === 3) return tf.mean(h, 1) as tf.Tensor2D;
       return tf.reshape(h, [h.shape[0], -1]) as tf.Tensor2D;
     });
   }
 
   dispose(): void {
     for (const m of this.networks.values()) m.dispose();
+    for (const m of this.teachers.values()) m.dispose();
+    for (const l of this.losses.values()) l.dispose();
   }
+}
+
+/**
+ * SimSiam's collapse signal (Chen & He 2021, sec. 4.1): the std over the batch of each dimension
+ * of the l2-normalised embedding, averaged over dimensions. Collapse gives 0; a healthy output of
+ * width d gives about 1 / sqrt(d). z: [B, D] -> scalar.
+ */
+export function normalisedStd(z: tf.Tensor2D): tf.Scalar {
+  return tf.tidy(() => {
+    const unit = tf.div(z, tf.maximum(tf.norm(z, 'euclidean', 1, true), 1e-12));
+    const { variance } = tf.moments(unit, 0);
+    return tf.mean(tf.sqrt(variance)) as tf.Scalar;
+  });
 }

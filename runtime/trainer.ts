@@ -99,14 +99,31 @@ export async function train(ir: IR, options: TrainOptions): Promise<RunEndEvent>
         if (options.signal?.aborted) break training;
         const stepStarted = performance.now();
         const lr = learningRateAt(ir.schedule, ir.optimizer.lr, steps);
-        const loss = await trainStep(graph, optimizer, variables, ir.train.data, batchTensor(trainData, indices), lr);
+        const momenta = graph.momenta(steps);
+        const result = await trainStep(graph, optimizer, variables, ir.train.data, batchTensor(trainData, indices), lr, steps);
+        const loss = result.loss;
         lastLoss = loss;
         steps++;
         if (!Number.isFinite(loss)) {
-          return end('failed', {}, `loss became ${loss} at step ${steps}; lower the learning rate or check the recipe`);
+          const bad = Object.entries(result.terms).find(([, v]) => !Number.isFinite(v));
+          const term = bad ? ir.graph.nodes.find((n) => n.kind === 'loss' && n.name === bad[0].split('/')[0]) : undefined;
+          const where = term ? ` in term '${bad![0]}' (${term.origin.uri}:${term.origin.start.line}:${term.origin.start.column})` : '';
+          return end('failed', {}, `loss became ${loss} at step ${steps}${where}; lower the learning rate or check the recipe`);
         }
         const ms = performance.now() - stepStarted;
-        emit({ type: 'step', step: steps, epoch, loss, lr, ms, imagesPerSec: (ir.train.batch * 1000) / ms, time: Date.now() });
+        emit({
+          type: 'step',
+          step: steps,
+          epoch,
+          loss,
+          lr,
+          ms,
+          imagesPerSec: (ir.train.batch * 1000) / ms,
+          ...(Object.keys(result.terms).length > 1 ? { terms: result.terms } : {}),
+          ...(result.embeddingStd !== null ? { embeddingStd: result.embeddingStd } : {}),
+          ...(Object.keys(momenta).length > 0 ? { momentum: momenta } : {}),
+          time: Date.now(),
+        });
         await yieldToEventLoop();
       }
     }
@@ -132,9 +149,18 @@ export async function train(ir: IR, options: TrainOptions): Promise<RunEndEvent>
   }
 }
 
+export interface StepResult {
+  loss: number;
+  /** Each loss term's unweighted value by name (and `term/part` sub-terms). */
+  terms: Record<string, number>;
+  /** Collapse signal: std of the l2-normalised health embedding (graph.ts normalisedStd); null if none. */
+  embeddingStd: number | null;
+}
+
 /**
- * One optimisation step; returns the loss. Everything but the variables and optimizer slots is
- * released before it returns, so `tf.memory().numTensors` stays flat across steps.
+ * One optimisation step (0-based `step`, where ramps are evaluated): forward, gradients, update,
+ * then the teachers' EMA and the losses' state updates. Everything but the variables and optimizer
+ * slots is released before it returns, so `tf.memory().numTensors` stays flat across steps.
  */
 export async function trainStep(
   graph: TrainingGraph,
@@ -143,17 +169,34 @@ export async function trainStep(
   dataName: string,
   batch: tf.Tensor4D,
   lr: number,
-): Promise<number> {
-  const loss = tf.tidy(() => {
+  step = 0,
+): Promise<StepResult> {
+  let names: string[] = [];
+  let hasStd = false;
+  const readout = tf.tidy(() => {
     const inputs = graph.sampleInputs({ [dataName]: batch });
-    const { value, grads } = tf.variableGrads(() => graph.loss(inputs), variables);
+    let companions: tf.Scalar[] = [];
+    const { value, grads } = tf.variableGrads(() => {
+      const r = graph.forward(inputs, true, step);
+      names = [...r.terms.keys()];
+      hasStd = r.embeddingStd !== null;
+      // variableGrads tidies the forward pass; the logged companions must outlive it. Kept
+      // tensors escape every tidy, so they are disposed by hand once stacked.
+      companions = [...r.terms.values(), ...(r.embeddingStd ? [r.embeddingStd] : [])].map((t) => tf.keep(t));
+      return r.total;
+    }, variables);
     optimizer.apply(grads, lr);
-    return value;
+    // One vector, one read: the step's only host sync (async: GPU backends cannot dataSync).
+    const stacked = tf.stack([value, ...companions]) as tf.Tensor1D;
+    tf.dispose(companions.filter((t) => t !== value));
+    return stacked;
   });
-  // One scalar read, the step's only host sync (async: GPU backends cannot dataSync).
-  const value = (await loss.data())[0];
-  tf.dispose([loss, batch]);
-  return value;
+  graph.afterStep(step);
+  const values = await readout.data();
+  tf.dispose([readout, batch]);
+  const terms: Record<string, number> = {};
+  names.forEach((name, i) => (terms[name] = values[1 + i]!));
+  return { loss: values[0]!, terms, embeddingStd: hasStd ? values[1 + names.length]! : null };
 }
 
 function describeEnvironment(backend: BackendInfo, extra: Record<string, string | number | boolean> = {}) {

@@ -49,6 +49,12 @@ function typeName(t: ParamType): string {
       return 'an augmentation (e.g. `gaussian_noise(std: 0.1)`) or a `view` name';
     case 'embedding':
       return 'an embedding (a network applied to a view, e.g. `encoder(x1)`)';
+    case 'embeddings':
+      return 'a list of embeddings, e.g. `student([g1, g2])`';
+    case 'tensor':
+      return 'a tensor of the training graph (data, a view draw or a network output)';
+    case 'mask':
+      return 'a mask from mask_patches(...) or mask_spans(...)';
   }
 }
 
@@ -107,6 +113,13 @@ export function coerce(fn: string, p: ParamSpec, v: Value, span: Span, report: R
       if (!Number.isInteger(v.v)) return mismatch(`round it, e.g. ${Math.round(v.v)}`);
       return inBounds(v.v, p) ? v : outOfRange(formatNumber(v.v));
     case 'number':
+      if (v.t === 'ramp' && p.schedulable) {
+        if (!inBounds(v.from, p) || !inBounds(v.to, p)) return outOfRange(`${formatNumber(v.from)} -> ${formatNumber(v.to)}`);
+        return v;
+      }
+      if (v.t === 'ramp') return mismatch(`'${p.name}' is fixed during training; give one number`);
+      if (v.t !== 'number') return mismatch();
+      return inBounds(v.v, p) ? v : outOfRange(formatNumber(v.v));
     case 'fraction':
       if (v.t !== 'number') return mismatch();
       return inBounds(v.v, p) ? v : outOfRange(formatNumber(v.v));
@@ -173,7 +186,24 @@ export function coerce(fn: string, p: ParamSpec, v: Value, span: Span, report: R
     case 'augmentation':
       return v.t === 'ops' ? v : mismatch();
     case 'embedding':
+      if (v.t === 'list') return mismatch('this loss takes one embedding per argument; lists are for multi-view losses such as dino');
       return v.t === 'tensor' ? v : mismatch(v.t === 'data' || v.t === 'view' ? 'apply a network to a view first, e.g. `encoder(aug(train))`' : undefined);
+    case 'embeddings': {
+      const items = v.t === 'list' ? v.items : [v];
+      if (items.length === 0) {
+        report({ severity: 'error', code: Codes.valueOutOfRange, message: `'${p.name}' of ${fn} must not be empty`, span });
+        return ERROR;
+      }
+      if (items.some((i) => i.t === 'error')) return ERROR;
+      if (!items.every((i) => i.t === 'tensor')) return mismatch();
+      return { t: 'list', items };
+    }
+    case 'tensor':
+      if (v.t === 'tensor') return v;
+      if (v.t === 'list' && v.items.length > 0 && v.items.every((i) => i.t === 'tensor')) return v;
+      return mismatch(v.t === 'view' || v.t === 'network' || v.t === 'teacher' ? `apply it: ${v.name}(...)` : undefined);
+    case 'mask':
+      return v.t === 'mask' ? v : mismatch();
   }
 }
 

@@ -13,13 +13,15 @@ import type * as A from '../ast.js';
 import { builtins, builtinList, builtinsOfKind, constants, datasets, type BuiltinKind, type BuiltinSpec, type ParamSpec } from '../builtins.js';
 import { Codes } from '../codes.js';
 import { closest, suggestionHint, type Diagnostic } from '../diagnostics.js';
-import type { AugOp, DatasetName, DataSource, FeatureRef, GraphNode, Span, Stage } from '../ir.js';
+import type { Activation, AugOp, DatasetName, Norm, Pool, DataSource, FeatureRef, GraphNode, LossFn, MaskSpec, Span, Stage } from '../ir.js';
+import { lossInputRule } from './losses.js';
+import { methodSanity } from './sanity.js';
 import type { Resolved } from '../resolve.js';
 import { bindArgs, type BoundArgs } from './args.js';
-import { opsOutputShape, product, stageOutputShape, type ShapeResult } from './shapes.js';
+import { opsOutputShape, product, stageOutputShape, transformerTokens, type ShapeResult } from './shapes.js';
 import { describe, ERROR, formatNumber, formatShape, sameShape, type DataValue, type StageSpec, type Value } from './values.js';
 
-type Role = 'data' | 'view' | 'network' | 'let' | 'loss' | 'optimizer' | 'schedule' | 'probe' | 'train';
+type Role = 'data' | 'view' | 'network' | 'teacher' | 'let' | 'loss' | 'optimizer' | 'schedule' | 'probe' | 'train';
 
 interface Ctx {
   role: Role;
@@ -51,6 +53,20 @@ export interface CheckedView {
   firstUse: Span;
 }
 
+export interface CheckedTeacher {
+  name: string;
+  of: string;
+  momentum: Value;
+  origin: Span;
+}
+
+/** A ramp parameter of a loss node, lowered to steps once steps per epoch are known. */
+export interface PendingRamp {
+  node: number;
+  param: string;
+  ramp: Extract<Value, { t: 'ramp' }>;
+}
+
 export interface CheckedProbe {
   kind: 'linear' | 'knn';
   fit: DataSource;
@@ -66,7 +82,10 @@ export interface Checked {
   data: Map<string, DataSource>;
   views: Map<string, CheckedView>;
   networks: Map<string, CheckedNetwork>;
+  teachers: Map<string, CheckedTeacher>;
   nodes: GraphNode[];
+  /** Ramp-valued loss parameters (their node's `params` hold the start value until lowering). */
+  ramps: PendingRamp[];
   lossNode?: number;
   trainingData?: string;
   batch?: number;
@@ -83,8 +102,9 @@ const roleCallables: Record<Role, BuiltinKind[]> = {
   data: ['dataset'],
   view: ['augmentation'],
   network: ['network-stage'],
-  let: ['dataset', 'augmentation', 'network-stage', 'loss'],
-  loss: ['loss'],
+  teacher: ['teacher'],
+  let: ['dataset', 'augmentation', 'network-stage', 'graph', 'loss'],
+  loss: ['loss', 'graph'],
   optimizer: ['optimizer'],
   schedule: ['schedule'],
   probe: ['probe', 'dataset'],
@@ -95,6 +115,8 @@ const kindNoun: Record<BuiltinKind, string> = {
   dataset: 'dataset',
   augmentation: 'augmentation',
   'network-stage': 'network stage',
+  teacher: 'teacher',
+  graph: 'graph function',
   loss: 'loss',
   optimizer: 'optimizer',
   schedule: 'schedule',
@@ -109,7 +131,13 @@ class Checker {
   private readonly viewMemo = new Map<string, AugOp[] | null | 'busy'>();
   private readonly networkMemo = new Map<string, StageSpec[] | null | 'busy'>();
   private readonly letMemo = new Map<string, Value | 'busy'>();
+  private readonly teacherMemo = new Map<string, CheckedTeacher | null | 'busy'>();
+  /** Loss-term names used so far (a term is named after its let, or its function). */
+  private readonly termNames = new Set<string>();
+  /** The let whose value is being evaluated (its name labels a loss term defined directly in it). */
+  private letName: string | undefined;
   private readonly opSpans = new WeakMap<AugOp, Record<string, Span>>();
+  private readonly stageSpans = new WeakMap<StageSpec, Record<string, Span>>();
   private readonly viewShapes = new Map<string, CheckedView>();
   private readonly networkShapes = new Map<string, CheckedNetwork>();
   /** Views/networks whose shape error is reported already: later applications stay quiet. */
@@ -128,7 +156,18 @@ class Checker {
   constructor(private readonly r: Resolved, diagnostics: Diagnostic[]) {
     this.diagnostics = diagnostics;
     this.defs = r.definitions;
-    this.out = { recipe: r.sections.recipe?.name.name ?? '', data: new Map(), views: new Map(), networks: new Map(), nodes: [], seed: 0, trainOrigin: null, probes: [] };
+    this.out = {
+      recipe: r.sections.recipe?.name.name ?? '',
+      data: new Map(),
+      views: new Map(),
+      networks: new Map(),
+      teachers: new Map(),
+      nodes: [],
+      ramps: [],
+      seed: 0,
+      trainOrigin: null,
+      probes: [],
+    };
   }
 
   private report(d: Diagnostic): void {
@@ -172,6 +211,9 @@ class Checker {
       }
       this.out.nodes = this.g.nodes;
       this.pickTrainingData(sections.loss);
+      if (this.out.lossNode !== undefined) {
+        for (const d of methodSanity(this.out.nodes, this.out.lossNode, this.out.teachers)) this.report(d);
+      }
     }
     // Without a usable loss the training data is unknown, and that was reported (missing section,
     // an error in the loss, no training data): later uses of `batch` stay quiet.
@@ -194,6 +236,7 @@ class Checker {
     for (const [name, def] of this.defs) {
       if (def.kind === 'view') this.evalView(name, def.name.span);
       else if (def.kind === 'network') this.evalNetwork(name, def.name.span);
+      else if (def.kind === 'teacher') this.evalTeacher(name, def.name.span);
       else if (def.kind === 'let') this.evalLet(name, def.name.span);
     }
 
@@ -326,7 +369,7 @@ class Checker {
         if (!this.networkShape(network, stages, on.shape, call.spans['of'] ?? call.span)) return undefined;
       }
     } else {
-      const applies = nodes.filter((n) => n.kind === 'apply') as Extract<GraphNode, { kind: 'apply' }>[];
+      const applies = (nodes.filter((n) => n.kind === 'apply') as Extract<GraphNode, { kind: 'apply' }>[]).filter((n) => !this.out.teachers.has(n.network));
       const backbone =
         applies.find((n) => byId.get(n.input)?.kind === 'view') ?? applies.find((n) => byId.get(n.input)?.kind === 'batch');
       if (!backbone) {
@@ -345,7 +388,7 @@ class Checker {
     const chain = featureChain(nodes, network);
     const first = this.networkShapes.get(chain[0] ?? network) ?? net;
     const accepts =
-      first.stages[0]?.kind === 'convnet'
+      first.stages[0]?.kind === 'convnet' || first.stages[0]?.kind === 'resnet'
         ? on.shape.length === 3 && on.shape[2] === first.inputShape[2]
         : product(on.shape) === product(first.inputShape);
     if (!accepts) {
@@ -359,7 +402,12 @@ class Checker {
       return undefined;
     }
     const out = net.stages[stage]!.outputShape;
-    return { network, stage, dim: product(out), chain };
+    if (on.numClasses < 2) {
+      this.error(Codes.probeWithoutLabels, `the probe reports accuracy on '${on.dataset}', which has no class labels`, call.span, 'probe data with labels, or remove the probe');
+      return undefined;
+    }
+    // Per-token outputs [T, D] are averaged over tokens by the runtime, so the probe sees D features.
+    return { network, stage, dim: out.length === 2 ? out[1]! : product(out), chain };
   }
 
   // -------------------------------------------------------------------------------------------
@@ -430,9 +478,44 @@ class Checker {
     if (memo) return memo;
     const def = this.defs.get(name)!;
     this.letMemo.set(name, 'busy');
+    const outer = this.letName;
+    this.letName = name;
     const v = this.evalExpr(def.value, { role: 'let', graph: true });
+    this.letName = outer;
     this.letMemo.set(name, v);
     return v;
+  }
+
+  private evalTeacher(name: string, at: Span): CheckedTeacher | null {
+    const memo = this.teacherMemo.get(name);
+    if (memo === 'busy') {
+      this.cycle('teacher', name, at);
+      return null;
+    }
+    if (memo !== undefined) return memo;
+    const def = this.defs.get(name)!;
+    this.teacherMemo.set(name, 'busy');
+    let teacher: CheckedTeacher | null = null;
+    const e = def.value;
+    const spec = e.kind === 'call' ? builtins.get(e.callee.name) : undefined;
+    if (e.kind !== 'call' || !spec || spec.kind !== 'teacher') {
+      if (e.kind === 'call' && !spec) {
+        this.error(Codes.unknownName, `unknown teacher '${e.callee.name}'`, e.callee.span, suggestionHint(e.callee.name, builtinsOfKind('teacher').map((b) => b.name), 'teachers'));
+      } else {
+        this.error(Codes.typeMismatch, `teacher '${name}' must be ema(NETWORK, momentum: ...), got ${e.kind === 'call' ? `${e.callee.name}(...)` : 'an expression'}`, e.span, 'e.g. teacher target = ema(online, momentum: 0.996 -> 1.0 cosine)');
+      }
+    } else {
+      const b = bindArgs(spec.name, spec, e.args, e.span, (x, p) => this.evalArg(x, p, { role: 'teacher', graph: false }), (d) => this.report(d));
+      const of = b.values['network'];
+      if (b.ok && of?.t === 'network') {
+        if (this.evalNetwork(of.name, b.spans['network'] ?? e.span)) {
+          teacher = { name, of: of.name, momentum: b.values['momentum']!, origin: def.span };
+          this.out.teachers.set(name, teacher);
+        }
+      }
+    }
+    this.teacherMemo.set(name, teacher);
+    return teacher;
   }
 
   // -------------------------------------------------------------------------------------------
@@ -443,6 +526,7 @@ class Checker {
     if (p.type.kind === 'ident-enum' && e.kind === 'identifier') return { t: 'enum', v: e.name };
     const v = this.evalExpr(e, ctx);
     if (p.type.kind === 'augmentation') return this.toOps(v, e.span);
+    if ((p.type.kind === 'tensor' || p.type.kind === 'embeddings') && v.t === 'data' && ctx.graph) return this.batchNode(v, e.span);
     return v;
   }
 
@@ -510,6 +594,11 @@ class Checker {
         return ok ? { t: 'ops', ops } : ERROR;
       }
       case 'chain': {
+        if (e.shape || e.stages.length === 2) {
+          const first = e.shape ? undefined : this.evalExpr(e.stages[0]!, ctx);
+          if (e.shape || first?.t === 'number' || first?.t === 'ramp') return this.ramp(e, ctx);
+          if (first?.t === 'error') return ERROR;
+        }
         const stages: StageSpec[] = [];
         let ok = true;
         for (const s of e.stages) {
@@ -532,6 +621,37 @@ class Checker {
     }
   }
 
+  /** `from -> to shape` or `from -> to shape(over: DURATION)`. */
+  private ramp(e: A.Chain, ctx: Ctx): Value {
+    const hint = 'a ramp is `FROM -> TO linear` or `FROM -> TO cosine`, optionally `cosine(over: 30 epochs)`';
+    if (e.stages.length !== 2) return this.error(Codes.typeMismatch, `a ramp goes from one number to another; this chain has ${e.stages.length} parts`, e.span, hint);
+    const [from, to] = e.stages.map((x) => this.evalExpr(x, ctx));
+    if (from!.t === 'error' || to!.t === 'error') return ERROR;
+    if (from!.t !== 'number') return this.error(Codes.typeMismatch, `a ramp starts at a number, got ${describe(from!)}`, e.stages[0]!.span, hint);
+    if (to!.t !== 'number') return this.error(Codes.typeMismatch, `a ramp ends at a number, got ${describe(to!)}`, e.stages[1]!.span, hint);
+    if (!e.shape) {
+      return this.error(Codes.missingParameter, `the ramp ${formatNumber(from!.v)} -> ${formatNumber(to!.v)} needs a shape`, e.span, `write \`${formatNumber(from!.v)} -> ${formatNumber(to!.v)} cosine\` or \`... linear\``);
+    }
+    const shape = e.shape.kind === 'call' ? e.shape.callee.name : e.shape.name;
+    let over: { v: number; unit: 'epochs' | 'steps' } | null = null;
+    if (e.shape.kind === 'call') {
+      const spec: BuiltinSpec = {
+        name: shape,
+        kind: 'schedule',
+        doc: '',
+        params: [{ name: 'over', type: { kind: 'duration' }, positional: true, min: 0, exclusiveMin: true, doc: 'Length of the ramp; it holds its end value afterwards (default: the whole run).' }],
+      };
+      const b = bindArgs(shape, spec, e.shape.args, e.shape.span, (x, p) => this.evalArg(x, p, ctx), (d) => this.report(d));
+      if (!b.ok) return ERROR;
+      const o = b.values['over'];
+      if (o?.t === 'duration') {
+        if (o.unit === 'steps' && !Number.isInteger(o.v)) return this.error(Codes.typeMismatch, `a ramp lasts a whole number of steps, got ${formatNumber(o.v)}`, b.spans['over'] ?? e.shape.span);
+        over = { v: o.v, unit: o.unit };
+      }
+    }
+    return { t: 'ramp', from: from!.v, to: to!.v, shape: shape === 'cosine' ? 'cosine' : 'linear', over };
+  }
+
   private evalIdentifier(e: A.Identifier): Value {
     const def = this.defs.get(e.name);
     if (def) {
@@ -542,6 +662,8 @@ class Checker {
           return { t: 'view', name: e.name };
         case 'network':
           return { t: 'network', name: e.name };
+        case 'teacher':
+          return { t: 'teacher', name: e.name };
         case 'let':
           return this.evalLet(e.name, e.span);
       }
@@ -602,6 +724,7 @@ class Checker {
         return { t: 'duration', v, unit: d.unit };
       }
     }
+    if (l.t === 'list' && r.t === 'list' && e.op === '+') return { t: 'list', items: [...l.items, ...r.items] };
     const scale = (x: Extract<Value, { t: 'loss' }>, k: number): Value => ({ t: 'loss', terms: x.terms.map((t) => ({ ...t, weight: t.weight * k })), span: e.span });
     if (l.t === 'loss' && r.t === 'loss' && (e.op === '+' || e.op === '-')) {
       const terms = [...l.terms.map((t) => ({ ...t }))];
@@ -636,7 +759,7 @@ class Checker {
     const name = e.callee.name;
     const def = this.defs.get(name);
     if (def) {
-      if (def.kind === 'view' || def.kind === 'network') return this.apply(def.kind, name, e, ctx);
+      if (def.kind === 'view' || def.kind === 'network' || def.kind === 'teacher') return this.apply(def.kind, name, e, ctx);
       const what = def.kind === 'data' ? 'a data source' : 'a let binding';
       return this.error(Codes.typeMismatch, `'${name}' is ${what}, not a function`, e.callee.span, 'only views, networks and built-in functions can be called');
     }
@@ -649,7 +772,7 @@ class Checker {
           ? [...this.defs.values()].filter((d) => (ctx.role === 'view' ? d.kind === 'view' : d.kind === 'view' || d.kind === 'network')).map((d) => d.name.name)
           : []),
       ];
-      const everything = [...builtinList.filter((b) => b.kind !== 'train').map((b) => b.name), ...[...this.defs.values()].filter((d) => d.kind === 'view' || d.kind === 'network').map((d) => d.name.name)];
+      const everything = [...builtinList.filter((b) => b.kind !== 'train').map((b) => b.name), ...[...this.defs.values()].filter((d) => d.kind === 'view' || d.kind === 'network' || d.kind === 'teacher').map((d) => d.name.name)];
       const best = closest(name, everything);
       const lines = [...(best ? [`did you mean '${best}'?`] : []), ...(relevant.length > 0 ? [`valid here: ${relevant.map((n) => `'${n}'`).join(', ')}`] : [])];
       return this.error(Codes.unknownName, `unknown function '${name}'`, e.callee.span, lines.join('\n') || undefined);
@@ -663,6 +786,8 @@ class Checker {
         return this.dataset(spec, e, ctx);
       case 'loss':
         return this.loss(spec, e, ctx);
+      case 'graph':
+        return this.graphFunction(spec, e, ctx);
       default:
         return this.error(Codes.typeMismatch, `${name}(...) is ${kindNoun[spec.kind] === 'optimizer' ? 'an' : 'a'} ${kindNoun[spec.kind]}; it can only be the value of a '${spec.kind}' statement`, e.span, `write: ${spec.kind} ${name}(...)`);
     }
@@ -710,12 +835,30 @@ class Checker {
     const b = this.bind(spec, e, ctx);
     if (!b.ok) return ERROR;
     const a = b.values;
-    const norm = enumOf(a['norm']) as 'none' | 'batch';
-    const activation = enumOf(a['activation']) as 'relu';
-    if (spec.name === 'convnet') {
-      return { t: 'stages', stages: [{ kind: 'convnet', channels: ints(a['channels']), kernel: num(a['kernel'])!, stride: num(a['stride'])!, norm, activation, origin: e.span }] };
+    const norm = enumOf(a['norm']) as Norm;
+    const activation = enumOf(a['activation']) as Activation;
+    const pool = enumOf(a['pool']) as Pool;
+    const origin = e.span;
+    let stage: StageSpec;
+    switch (spec.name) {
+      case 'convnet':
+        stage = { kind: 'convnet', channels: ints(a['channels']), kernel: num(a['kernel'])!, stride: num(a['stride'])!, norm, activation, origin };
+        break;
+      case 'resnet':
+        stage = { kind: 'resnet', widths: ints(a['widths']), depth: num(a['depth'])!, norm, activation, origin };
+        break;
+      case 'conv1d':
+        stage = { kind: 'conv1d', channels: ints(a['channels']), kernel: num(a['kernel'])!, stride: num(a['stride'])!, norm, activation, pool, origin };
+        break;
+      case 'transformer':
+        // `tokens` is fixed by the input shape when the network is first applied.
+        stage = { kind: 'transformer', patch: num(a['patch'])!, dim: num(a['dim'])!, depth: num(a['depth'])!, heads: num(a['heads'])!, mlpRatio: num(a['mlp_ratio'])!, pool, tokens: 0, origin };
+        break;
+      default:
+        stage = { kind: 'mlp', widths: ints(a['widths']), norm, activation, origin };
     }
-    return { t: 'stages', stages: [{ kind: 'mlp', widths: ints(a['widths']), norm, activation, origin: e.span }] };
+    this.stageSpans.set(stage, b.spans);
+    return { t: 'stages', stages: [stage] };
   }
 
   private dataset(spec: BuiltinSpec, e: A.Call, ctx: Ctx): Value {
@@ -756,19 +899,105 @@ class Checker {
     if (!ctx.graph) return this.error(Codes.typeMismatch, `${spec.name}(...) is a loss; it can only be used in 'loss' (or a let the loss uses)`, e.span);
     const b = this.bind(spec, e, ctx);
     if (!b.ok) return ERROR;
-    const x = b.values['a'] as Extract<Value, { t: 'tensor' }>;
-    const y = b.values['b'] as Extract<Value, { t: 'tensor' }>;
-    if (x.shape.length !== 1 || y.shape.length !== 1 || x.shape[0] !== y.shape[0]) {
-      const why = x.shape.length !== 1 || y.shape.length !== 1 ? 'two embeddings (rank 1 per example)' : 'two embeddings of the same width';
-      return this.error(Codes.shapeMismatch, `${spec.name} needs ${why}, got ${formatShape(x.shape)} and ${formatShape(y.shape)}`, e.span, x.shape.length === 1 && y.shape.length === 1 ? 'make the last widths of the networks feeding it equal' : 'apply a network to each view first');
+    const inputs: Record<string, number[]> = {};
+    const shapes: Record<string, number[][]> = {};
+    let mask: Extract<Value, { t: 'mask' }> | undefined;
+    for (const p of spec.params) {
+      const v = b.values[p.name];
+      if (p.type.kind === 'mask') {
+        if (v?.t === 'mask') mask = v;
+        continue;
+      }
+      if (p.type.kind !== 'embedding' && p.type.kind !== 'embeddings' && p.type.kind !== 'tensor') continue;
+      const items = v?.t === 'list' ? v.items : v ? [v] : [];
+      const tensors = items.filter((i): i is Extract<Value, { t: 'tensor' }> => i.t === 'tensor');
+      if (p.type.kind === 'tensor' && v?.t === 'list') {
+        return this.error(Codes.typeMismatch, `'${p.name}' of ${spec.name} takes one tensor, got a list of ${items.length}`, b.spans[p.name] ?? e.span);
+      }
+      inputs[p.name] = tensors.map((t) => t.node);
+      shapes[p.name] = tensors.map((t) => t.shape);
     }
+    const problem = lossInputRule(spec.name as LossFn, shapes, mask ? mask.grid.reduce((a, x) => a * x, 1) : null);
+    if (problem) return this.error(Codes.shapeMismatch, problem.message, problem.param ? (b.spans[problem.param] ?? e.span) : e.span, problem.hint);
     const params: Record<string, number> = {};
+    const ramps: { param: string; ramp: Extract<Value, { t: 'ramp' }> }[] = [];
     for (const p of spec.params) {
       const v = b.values[p.name];
       if (v?.t === 'number') params[p.name] = v.v;
+      else if (v?.t === 'ramp') {
+        params[p.name] = v.from;
+        ramps.push({ param: p.name, ramp: v });
+      }
     }
-    const node = this.addNode({ kind: 'loss', fn: spec.name as 'nt_xent', inputs: [x.node, y.node], params, shape: [], origin: e.span });
+    const name = this.termName(spec.name);
+    const node = this.addNode({ kind: 'loss', fn: spec.name as LossFn, name, inputs, ...(mask ? { mask: mask.node } : {}), params, shape: [], origin: e.span });
+    for (const r of ramps) this.out.ramps.push({ node, ...r });
     return { t: 'loss', terms: [{ node, weight: 1 }], span: e.span };
+  }
+
+  /** A loss term is named after the let it is defined in (`let inv = ...`), else its function; repeats get #2, #3. */
+  private termName(fn: string): string {
+    const base = this.letName ?? fn;
+    let name = base;
+    for (let k = 2; this.termNames.has(name); k++) name = `${base}#${k}`;
+    this.termNames.add(name);
+    return name;
+  }
+
+  /** stopgrad, repeat, mask_patches, mask_spans, patches. */
+  private graphFunction(spec: BuiltinSpec, e: A.Call, ctx: Ctx): Value {
+    if (!ctx.graph) return this.error(Codes.typeMismatch, `${spec.name}(...) builds the training graph; use it in 'loss' or in a let`, e.span);
+    if (spec.name === 'repeat') return this.repeat(spec, e, ctx);
+    const b = this.bind(spec, e, ctx);
+    if (!b.ok) return ERROR;
+    const x = b.values['x']!;
+    if (spec.name === 'stopgrad') {
+      const one = (t: Extract<Value, { t: 'tensor' }>): Value => ({ t: 'tensor', node: this.addNode({ kind: 'stopgrad', input: t.node, shape: [...t.shape], origin: e.span }), shape: [...t.shape] });
+      if (x.t === 'list') return { t: 'list', items: x.items.map((i) => (i.t === 'tensor' ? one(i) : i)) };
+      return x.t === 'tensor' ? one(x) : ERROR;
+    }
+    if (x.t !== 'tensor') return this.error(Codes.typeMismatch, `${spec.name} takes one tensor, got ${describe(x)}`, b.spans['x'] ?? e.span);
+    const src = this.g.nodes[x.node];
+    if (src && src.kind !== 'batch' && src.kind !== 'view') {
+      return this.error(Codes.typeMismatch, `${spec.name} works on data or a view draw, not on a network output`, b.spans['x'] ?? e.span, 'mask / cut the input: mask_patches(x1, patch: 4)');
+    }
+    const patch = num(b.values['patch'])!;
+    const grid = tokenGrid(x.shape, patch);
+    if (typeof grid === 'string') return this.error(Codes.shapeMismatch, `${spec.name}: ${grid}`, b.spans['patch'] ?? e.span);
+    const patchDims = grid.map(() => patch);
+    if (spec.name === 'patches') {
+      const tokens = grid.reduce((a, g) => a * g, 1);
+      const width = (x.shape.length === 3 ? patch * patch : patch) * x.shape[x.shape.length - 1]!;
+      const shape = [tokens, width];
+      const node = this.addNode({ kind: 'patchify', input: x.node, patch, normalize: bool(b.values['normalize']), shape, origin: e.span });
+      return { t: 'tensor', node, shape };
+    }
+    const ratio = num(b.values['ratio'])!;
+    const mask: MaskSpec =
+      spec.name === 'mask_spans'
+        ? { kind: 'spans', ratio, span: num(b.values['span'])!, grid, patch: patchDims }
+        : { kind: 'patches', ratio, grid, patch: patchDims };
+    const tokens = grid.reduce((a, g) => a * g, 1);
+    const node = this.addNode({ kind: 'mask', input: x.node, mask, shape: [tokens], origin: e.span });
+    return { t: 'mask', node, grid, patch: patchDims };
+  }
+
+  /** `repeat(N, expr)`: N independent evaluations (fresh view draws each time). */
+  private repeat(spec: BuiltinSpec, e: A.Call, ctx: Ctx): Value {
+    const positional = e.args.filter((a) => !a.name);
+    const named = e.args.find((a) => a.name);
+    if (named?.name) return this.error(Codes.unknownParameter, `repeat has no parameter '${named.name.name}'`, named.name.span, 'write repeat(N, EXPRESSION)');
+    if (positional.length !== 2) return this.error(positional.length < 2 ? Codes.missingParameter : Codes.tooManyArguments, 'repeat takes a count and an expression: repeat(6, local(train))', e.span);
+    const n = coerceCount(this.evalExpr(positional[0]!.value, ctx));
+    if (n === undefined) return this.error(Codes.valueOutOfRange, `the count of repeat must be an integer from 1 to ${spec.params[0]!.max}`, positional[0]!.value.span);
+    const items: Value[] = [];
+    for (let i = 0; i < n; i++) {
+      const v = this.evalExpr(positional[1]!.value, ctx);
+      if (v.t === 'error') return ERROR;
+      if (v.t !== 'tensor') return this.error(Codes.typeMismatch, `repeat draws tensors (views of data, network outputs), got ${describe(v)}`, positional[1]!.value.span);
+      items.push(v);
+    }
+    return { t: 'list', items };
   }
 
   // -------------------------------------------------------------------------------------------
@@ -790,13 +1019,26 @@ class Checker {
     return { t: 'tensor', node: id, shape: [...d.source.shape] };
   }
 
-  private apply(kind: 'view' | 'network', name: string, e: A.Call, ctx: Ctx): Value {
+  private apply(kind: 'view' | 'network' | 'teacher', name: string, e: A.Call, ctx: Ctx): Value {
     if (!ctx.graph) {
       return this.error(Codes.typeMismatch, `${kind} '${name}' can only be applied in the loss or in a let`, e.span);
     }
     const positional = e.args.filter((a) => !a.name);
+    let maskArg: A.Argument | undefined;
+    let layersArg: A.Argument | undefined;
     for (const a of e.args) {
-      if (a.name) return this.error(Codes.unknownParameter, `${kind} '${name}' takes one input and no named parameters`, a.name.span);
+      if (!a.name) continue;
+      const options = kind === 'view' ? [] : ['mask', 'layers'];
+      if (a.name.name === 'mask' && kind !== 'view') maskArg = a;
+      else if (a.name.name === 'layers' && kind !== 'view') layersArg = a;
+      else {
+        return this.error(
+          Codes.unknownParameter,
+          kind === 'view' ? `view '${name}' takes one input and no named parameters` : `${kind} '${name}' has no parameter '${a.name.name}'`,
+          a.name.span,
+          options.length > 0 ? suggestionHint(a.name.name, options, 'parameters') : undefined,
+        );
+      }
     }
     if (positional.length === 0) return this.error(Codes.missingParameter, `${kind} '${name}' needs an input: ${name}(x)`, e.span);
     if (positional.length > 1) return this.error(Codes.tooManyArguments, `${kind} '${name}' takes exactly one input`, positional[1]!.span);
@@ -805,13 +1047,37 @@ class Checker {
     if (input.t === 'error') return ERROR;
     if (input.t === 'data') input = this.batchNode(input, arg.span);
     if (input.t === 'error') return ERROR;
+    // A network applied to a list of views maps over it (multi-crop): student([g1, g2, l1]).
+    if (input.t === 'list') {
+      if (maskArg) return this.error(Codes.typeMismatch, `a mask belongs to one input; apply ${name} to each view separately`, maskArg.span);
+      const items: Value[] = [];
+      for (const item of input.items) {
+        const v = item.t === 'tensor' ? this.applyOne(kind, name, item, arg.span, e, ctx, undefined, layersArg) : this.error(Codes.typeMismatch, `${kind} '${name}' applies to tensors, got ${describe(item)} in the list`, arg.span);
+        if (v.t === 'error') return ERROR;
+        items.push(v);
+      }
+      return { t: 'list', items };
+    }
     if (input.t !== 'tensor') {
       return this.error(Codes.typeMismatch, `${kind} '${name}' applies to ${kind === 'view' ? 'data' : 'data or a tensor'}, got ${describe(input)}`, arg.span);
     }
+    return this.applyOne(kind, name, input, arg.span, e, ctx, maskArg, layersArg);
+  }
+
+  private applyOne(
+    kind: 'view' | 'network' | 'teacher',
+    name: string,
+    input: Extract<Value, { t: 'tensor' }>,
+    argSpan: Span,
+    e: A.Call,
+    ctx: Ctx,
+    maskArg: A.Argument | undefined,
+    layersArg: A.Argument | undefined,
+  ): Value {
     if (kind === 'view') {
       const src = this.g.nodes[input.node];
       if (src && src.kind !== 'batch' && src.kind !== 'view') {
-        return this.error(Codes.typeMismatch, `view '${name}' applies to data, not to the output of network '${(src as { network?: string }).network ?? '?'}'`, arg.span, 'views augment images; apply networks after views: encoder(aug(train))');
+        return this.error(Codes.typeMismatch, `view '${name}' applies to data, not to the output of network '${(src as { network?: string }).network ?? '?'}'`, argSpan, 'views augment images; apply networks after views: encoder(aug(train))');
       }
       const ops = this.evalView(name, e.callee.span);
       if (!ops) return ERROR;
@@ -820,12 +1086,49 @@ class Checker {
       const id = this.addNode({ kind: 'view', view: name, input: input.node, shape: out, origin: e.span });
       return { t: 'tensor', node: id, shape: out };
     }
-    const stages = this.evalNetwork(name, e.callee.span);
+    let networkName = name;
+    if (kind === 'teacher') {
+      const teacher = this.evalTeacher(name, e.callee.span);
+      if (!teacher) return ERROR;
+      networkName = teacher.of;
+    }
+    const stages = this.evalNetwork(networkName, e.callee.span);
     if (!stages) return ERROR;
-    const net = this.networkShape(name, stages, input.shape, e.span);
+    const net = this.networkShape(networkName, stages, input.shape, e.span);
     if (!net) return ERROR;
-    const id = this.addNode({ kind: 'apply', network: name, input: input.node, shape: [...net.outputShape], origin: e.span });
-    return { t: 'tensor', node: id, shape: [...net.outputShape] };
+    let mask: number | undefined;
+    if (maskArg) {
+      const m = this.evalExpr(maskArg.value, ctx);
+      if (m.t === 'error') return ERROR;
+      if (m.t !== 'mask') return this.error(Codes.typeMismatch, `'mask' must be a mask from mask_patches(...) or mask_spans(...), got ${describe(m)}`, maskArg.value.span);
+      const maskNode = this.g.nodes[m.node] as Extract<GraphNode, { kind: 'mask' }>;
+      const masked = this.g.nodes[maskNode.input];
+      if (!sameShape(masked?.shape ?? [], input.shape)) {
+        return this.error(Codes.shapeMismatch, `the mask was made for ${formatShape(masked?.shape ?? [])} inputs, but ${kind} '${name}' is applied to ${formatShape(input.shape)}`, maskArg.span);
+      }
+      const first = net.stages[0]!;
+      if (first.kind === 'transformer' && m.patch[0] !== first.patch) {
+        return this.error(Codes.shapeMismatch, `the mask hides ${m.patch[0]}-sized tokens, but the transformer of '${networkName}' uses patch ${first.patch}`, maskArg.span, `make them equal: patch: ${first.patch}`, [{ message: 'transformer defined here', span: first.origin }]);
+      }
+      mask = m.node;
+    }
+    let layers: { top: number; norm: 'instance' } | undefined;
+    let shape = [...net.outputShape];
+    if (layersArg) {
+      const v = this.evalExpr(layersArg.value, ctx);
+      if (v.t === 'error') return ERROR;
+      const last = net.stages[net.stages.length - 1]!;
+      if (last.kind !== 'transformer') {
+        return this.error(Codes.typeMismatch, `'layers' averages transformer blocks, but the last stage of '${networkName}' is ${last.kind}`, layersArg.span, 'end the network with transformer(...)');
+      }
+      if (v.t !== 'number' || !Number.isInteger(v.v) || v.v < 1 || v.v > last.depth) {
+        return this.error(Codes.valueOutOfRange, `'layers' must be a whole number of blocks from 1 to ${last.depth} (the transformer's depth), got ${describe(v)}`, layersArg.value.span);
+      }
+      layers = { top: v.v, norm: 'instance' };
+      shape = [last.tokens, last.dim];
+    }
+    const id = this.addNode({ kind: 'apply', network: name, input: input.node, ...(mask !== undefined ? { mask } : {}), ...(layers ? { layers } : {}), shape, origin: e.span });
+    return { t: 'tensor', node: id, shape: [...shape] };
   }
 
   private shapeError(r: Extract<ShapeResult, { ok: false }>, at: Span, related: Diagnostic['related']): void {
@@ -860,6 +1163,11 @@ class Checker {
   private networkShape(name: string, stages: StageSpec[], input: readonly number[], at: Span): CheckedNetwork | null {
     const seen = this.networkShapes.get(name);
     if (seen) {
+      // Conv stems end in global average pooling, so one set of weights takes any image size with the
+      // same channels (multi-crop: 28x28 globals and 12x12 locals through one encoder).
+      const first = seen.stages[0];
+      const sizeAgnostic = (first?.kind === 'convnet' || first?.kind === 'resnet') && input.length === 3 && seen.inputShape.length === 3 && input[2] === seen.inputShape[2];
+      if (sizeAgnostic) return seen;
       if (!sameShape(seen.inputShape, input)) {
         this.error(Codes.shapeMismatch, `network '${name}' is applied to ${formatShape(seen.inputShape)} and ${formatShape(input)} inputs; its weights fit one input shape`, at, undefined, [
           { message: `applied to ${formatShape(seen.inputShape)} here`, span: seen.firstUse },
@@ -875,10 +1183,15 @@ class Checker {
       const r = stageOutputShape(s, shape);
       if (!r.ok) {
         this.shapeFailed.add(`network:${name}`);
-        this.error(Codes.shapeMismatch, `in network '${name}': ${r.error.message}`, at, undefined, [{ message: 'stage defined here', span: s.origin }]);
+        const paramSpan = r.error.param ? this.stageSpans.get(s)?.[r.error.param] : undefined;
+        this.error(r.error.code === 'value-out-of-range' ? Codes.valueOutOfRange : Codes.shapeMismatch, `in network '${name}': ${r.error.message}`, paramSpan ?? at, undefined, [
+          ...(paramSpan ? [{ message: `'${name}' applied to ${formatShape(shape)} here`, span: at }] : []),
+          { message: 'stage defined here', span: s.origin },
+        ]);
         return null;
       }
-      out.push({ ...s, inputShape: shape, outputShape: r.shape } as Stage);
+      const tokens = s.kind === 'transformer' ? { tokens: transformerTokens(s.patch, shape) } : {};
+      out.push({ ...s, ...tokens, inputShape: shape, outputShape: r.shape } as Stage);
       shape = r.shape;
     }
     const def = this.defs.get(name)!;
@@ -909,6 +1222,25 @@ function ints(v: Value | undefined): number[] {
 function enumOf(v: Value | undefined): string {
   return v?.t === 'enum' ? v.v : '';
 }
+function coerceCount(v: Value): number | undefined {
+  return v.t === 'number' && Number.isInteger(v.v) && v.v >= 1 && v.v <= 64 ? v.v : undefined;
+}
+
+/** The token grid of a per-example shape cut into `patch`-sized tokens, or why it cannot be cut. */
+export function tokenGrid(shape: readonly number[], patch: number): number[] | string {
+  if (shape.length === 3) {
+    const [h, w] = shape as [number, number, number];
+    if (h % patch !== 0 || w % patch !== 0) return `patch ${patch} does not divide the ${h} x ${w} image`;
+    return [h / patch, w / patch];
+  }
+  if (shape.length === 2) {
+    const [t] = shape as [number, number];
+    if (t % patch !== 0) return `window ${patch} does not divide the ${t} time steps`;
+    return [t / patch];
+  }
+  return `needs an image [H, W, C] or a sequence [T, C], got ${formatShape(shape)}`;
+}
+
 function lossHint(): string {
   return `losses: ${builtinsOfKind('loss').map((b) => b.name).join(', ')}`;
 }

@@ -90,9 +90,50 @@ export function stageOutputShape(stage: StageSpec, input: readonly number[]): Sh
         };
       }
       return { ok: true, shape: [stage.channels[stage.channels.length - 1]!] };
-    case 'mlp':
+    case 'resnet':
+      if (!isImage(input)) return fail(stage, `resnet needs an image input [H, W, C], got ${formatShape(input)}`);
       return { ok: true, shape: [stage.widths[stage.widths.length - 1]!] };
+    case 'conv1d': {
+      if (input.length !== 2) {
+        return fail(stage, `conv1d needs a sequence input [T, C], got ${formatShape(input)}${isImage(input) ? ' (an image: use convnet or resnet)' : ''}`);
+      }
+      let t = input[0]!;
+      for (let i = 0; i < stage.channels.length; i++) t = Math.ceil(t / stage.stride);
+      const c = stage.channels[stage.channels.length - 1]!;
+      return { ok: true, shape: stage.pool === 'mean' ? [c] : [t, c] };
+    }
+    case 'transformer': {
+      if (stage.dim % stage.heads !== 0) return fail(stage, `transformer heads (${stage.heads}) must divide dim (${stage.dim})`, 'heads', 'value-out-of-range');
+      let tokens: number;
+      if (isImage(input)) {
+        const [h, w] = input as [number, number, number];
+        if (h % stage.patch !== 0 || w % stage.patch !== 0) return fail(stage, `transformer patch ${stage.patch} does not divide the ${h} x ${w} input`, 'patch', 'value-out-of-range');
+        tokens = (h / stage.patch) * (w / stage.patch);
+      } else if (input.length === 2) {
+        if (input[0]! % stage.patch !== 0) return fail(stage, `transformer window ${stage.patch} does not divide the ${input[0]} time steps`, 'patch', 'value-out-of-range');
+        tokens = input[0]! / stage.patch;
+      } else {
+        return fail(stage, `transformer needs an image [H, W, C] or a sequence [T, C], got ${formatShape(input)}`);
+      }
+      return { ok: true, shape: stage.pool === 'mean' ? [stage.dim] : [tokens, stage.dim] };
+    }
+    case 'mlp': {
+      const last = stage.widths[stage.widths.length - 1]!;
+      // Rank-2 inputs are tokens: the MLP acts on each one (a per-token head); others are flattened.
+      return { ok: true, shape: input.length === 2 ? [input[0]!, last] : [last] };
+    }
   }
+}
+
+/** Tokens of a transformer stage for an input shape (0 when it does not fit; the shape check says why). */
+export function transformerTokens(patch: number, input: readonly number[]): number {
+  if (input.length === 3) return (input[0]! / patch) * (input[1]! / patch);
+  if (input.length === 2) return input[0]! / patch;
+  return 0;
+}
+
+function fail(stage: StageSpec, message: string, param?: string, code: ShapeError['code'] = 'shape-mismatch'): ShapeResult {
+  return { ok: false, op: stage, error: { code, message, ...(param ? { param } : {}) } };
 }
 
 export function product(shape: readonly number[]): number {

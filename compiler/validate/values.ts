@@ -30,6 +30,15 @@ export type Value =
   | { t: 'view'; name: string }
   /** A `network` name (not applied). */
   | { t: 'network'; name: string }
+  /** A `teacher` name (not applied). */
+  | { t: 'teacher'; name: string }
+  /**
+   * `from -> to shape`: a hyperparameter ramp. `over` is its length (null: the whole run); it is
+   * turned into steps at lowering, once steps per epoch are known.
+   */
+  | { t: 'ramp'; from: number; to: number; shape: 'linear' | 'cosine'; over: { v: number; unit: 'epochs' | 'steps' } | null }
+  /** A token mask node of the graph, with its token grid. */
+  | { t: 'mask'; node: number; grid: number[]; patch: number[] }
   /** Augmentation ops (one call, a pipeline or a view's ops). */
   | { t: 'ops'; ops: AugOp[] }
   /** Network stages (one call or a chain). */
@@ -68,6 +77,12 @@ export function describe(v: Value): string {
       return `the view '${v.name}'`;
     case 'network':
       return `the network '${v.name}'`;
+    case 'teacher':
+      return `the teacher '${v.name}'`;
+    case 'ramp':
+      return `a ramp ${formatNumber(v.from)} -> ${formatNumber(v.to)} ${v.shape}`;
+    case 'mask':
+      return `a mask over ${v.grid.join(' x ')} tokens`;
     case 'ops':
       return 'augmentation ops';
     case 'stages':

@@ -9,25 +9,44 @@ export interface NormalSource {
   normal(): number;
 }
 
+/** `size` draws of N(0, std^2), row-major. */
+export function normalValues(shape: number[], std: number, rng: NormalSource): Float32Array {
+  const size = shape.reduce((a, b) => a * b, 1);
+  const out = new Float32Array(size);
+  for (let i = 0; i < size; i++) out[i] = std * rng.normal();
+  return out;
+}
+
 /**
  * He-normal (fan-in) initialisation, He et al. 2015 (arXiv:1502.01852): w ~ N(0, 2 / fanIn),
  * the default for ReLU networks. Values are drawn row-major over `shape`.
  */
 export function heNormal(shape: number[], fanIn: number, rng: NormalSource): Float32Array {
   if (!(fanIn > 0)) throw new Error(`heNormal: fanIn must be > 0, got ${fanIn}`);
-  const size = shape.reduce((a, b) => a * b, 1);
-  const std = Math.sqrt(2 / fanIn);
-  const out = new Float32Array(size);
-  for (let i = 0; i < size; i++) out[i] = std * rng.normal();
-  return out;
+  return normalValues(shape, Math.sqrt(2 / fanIn), rng);
+}
+
+/** A trainable variable holding N(0, std^2) draws. */
+export function normalVariable(name: string, shape: number[], std: number, rng: NormalSource): tf.Variable {
+  const init = tf.tensor(normalValues(shape, std, rng), shape, 'float32');
+  const v = tf.variable(init, true, name);
+  init.dispose();
+  return v;
 }
 
 /** A trainable variable holding He-normal values. */
 export function heNormalVariable(name: string, shape: number[], fanIn: number, rng: NormalSource): tf.Variable {
-  const init = tf.tensor(heNormal(shape, fanIn, rng), shape, 'float32');
-  const v = tf.variable(init, true, name);
-  init.dispose();
-  return v;
+  if (!(fanIn > 0)) throw new Error(`heNormal: fanIn must be > 0, got ${fanIn}`);
+  return normalVariable(name, shape, Math.sqrt(2 / fanIn), rng);
+}
+
+/**
+ * Glorot / Xavier normal (Glorot & Bengio 2010): w ~ N(0, 2 / (fanIn + fanOut)), the variance of
+ * the xavier_uniform init MAE and data2vec use for a transformer's linear layers.
+ */
+export function xavierNormalVariable(name: string, shape: number[], fanIn: number, fanOut: number, rng: NormalSource): tf.Variable {
+  if (!(fanIn + fanOut > 0)) throw new Error(`xavierNormal: fanIn + fanOut must be > 0`);
+  return normalVariable(name, shape, Math.sqrt(2 / (fanIn + fanOut)), rng);
 }
 
 /** A variable filled with `value` (zeros for biases/beta/running mean, ones for gamma/running var). */

@@ -138,8 +138,9 @@ describe('createNetwork', () => {
   });
 
   it('mlp forward matches a naive reference: dense -> batch norm -> relu, last layer linear', () => {
-    const net = createNetwork(network('m', [mlpStage([6, 3], 'batch', [2, 2])]), createRng(5));
-    const x = randomInput([5, 2, 2], 9);
+    // A rank-3 input is flattened (rank 2 would be token-wise, see stages.test.ts).
+    const net = createNetwork(network('m', [mlpStage([6, 3], 'batch', [2, 2, 1])]), createRng(5));
+    const x = randomInput([5, 2, 2, 1], 9);
     const [out] = net.apply(x, true);
     const [w0, b0, , , w1, b1] = net.trainable.map((v) => v.dataSync());
     const xs = x.dataSync();

@@ -45,6 +45,18 @@ function adamRef(b1: number, b2: number, eps: number, wd: number): Ref {
   };
 }
 
+/** AdamW with decoupled decay on weights only; `wds[t-1]` is the decay of step t (a ramp). */
+function adamwRef(b1: number, b2: number, eps: number, wds: number[]): Ref {
+  return (w, g, s, lr, isBias) => {
+    const t = ((s.t as number) ?? 0) + 1;
+    const wd = isBias ? 0 : wds[t - 1]!;
+    const m = ((s.m as Vec) ?? w.map(() => 0)).map((x, i) => b1 * x + (1 - b1) * g[i]);
+    const v = ((s.v as Vec) ?? w.map(() => 0)).map((x, i) => b2 * x + (1 - b2) * g[i] * g[i]);
+    Object.assign(s, { t, m, v });
+    return w.map((x, i) => x * (1 - lr * wd) - (lr * (m[i] / (1 - b1 ** t))) / (Math.sqrt(v[i] / (1 - b2 ** t)) + eps));
+  };
+}
+
 function larsRef(momentum: number, wd: number, eta: number, exclude: boolean): Ref {
   return (w, g0, s, lr, isBias) => {
     const adapt = !(exclude && isBias);
@@ -121,6 +133,12 @@ describe('createOptimizer', () => {
       const opt: Optimizer = { kind: 'sgd', lr: 0.1, momentum, nesterov, weightDecay: wd, origin };
       expectTrajectory(runTf(opt, momentum > 0 ? 1 : 0), runReference(sgdRef(momentum, wd, nesterov)));
     }
+  });
+
+  it('adamw: decoupled weight decay (a linear ramp), biases exempt, match the reference', () => {
+    const ramp = { kind: 'ramp' as const, from: 0.1, to: 0.5, shape: 'linear' as const, startStep: 0, endStep: 4 };
+    const opt: Optimizer = { kind: 'adamw', lr: 1e-2, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: ramp, origin };
+    expectTrajectory(runTf(opt, 2), runReference(adamwRef(0.9, 0.999, 1e-8, [0.1, 0.2, 0.3, 0.4, 0.5])));
   });
 
   it('adam: bias-corrected moments and L2 weight decay match the reference', () => {

@@ -1,6 +1,7 @@
 /** The optimizer named by the IR, over a list of parameters. */
 import type { Optimizer } from '../../compiler/ir.js';
 import { createAdam } from './adam.js';
+import { createAdamW } from './adamw.js';
 import { createLars } from './lars.js';
 import { createSgd } from './sgd.js';
 import type { OptimizerState, ParamEntry } from './types.js';
@@ -16,6 +17,8 @@ export function createOptimizer(opt: Optimizer, params: ParamEntry[]): Optimizer
       return createSgd(opt, params);
     case 'adam':
       return createAdam(opt, params);
+    case 'adamw':
+      return createAdamW(opt, params);
     case 'lars':
       return createLars(opt, params);
     default:
