@@ -7,7 +7,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { explain, renderExplanation } from '../compiler/explain.js';
-import { compile, formatDiagnostic } from '../compiler/index.js';
+import { compile, formatDiagnostic, type FileLoader } from '../compiler/index.js';
 
 export interface ExplainOptions {
   /** Print the Explanation as JSON instead of text. */
@@ -16,6 +16,10 @@ export interface ExplainOptions {
   color: boolean;
   /** Wrap the text rendering at this many columns (default 100). */
   width?: number;
+  /** `--set path=value` overrides. */
+  overrides?: readonly string[];
+  /** How `extends` reads base recipes (without one, an `extends` is an error). */
+  loader?: FileLoader;
 }
 
 export interface ExplainIo {
@@ -32,8 +36,8 @@ export async function explainCommand(file: string, options: ExplainOptions, io: 
     io.stderr(`ssl: cannot read '${file}': ${reason}\n`);
     return 2;
   }
-  const { ir, diagnostics } = compile(text, file);
-  for (const d of diagnostics) io.stderr(formatDiagnostic(d, text) + '\n');
+  const { ir, diagnostics, sources } = compile(text, file, { ...options.loader, overrides: options.overrides ?? [] });
+  for (const d of diagnostics) io.stderr(formatDiagnostic(d, sources[d.span.uri] ?? text) + '\n');
   if (!ir || diagnostics.some((d) => d.severity === 'error')) return 1;
   const explanation = explain(ir);
   io.stdout(options.json ? JSON.stringify(explanation, null, 2) + '\n' : renderExplanation(explanation, { color: options.color, width: options.width }) + '\n');

@@ -5,9 +5,9 @@
  * Exit codes: 0 ok, 1 recipe errors or a failed run, 2 bad usage (unknown command or option,
  * unreadable file), 130 interrupted.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { compile, formatDiagnostic, type Diagnostic } from '../compiler/index.js';
+import { compile, formatDiagnostic, resolvedRecipeText, type Diagnostic, type FileLoader } from '../compiler/index.js';
 import type { IR } from '../compiler/ir.js';
 
 export interface CliIo {
@@ -29,15 +29,50 @@ function readRecipe(file: string): string {
   }
 }
 
-/** Compiles and prints diagnostics to stderr; returns the IR only when there were no errors. */
-function compileFile(file: string, io: CliIo): { ir?: IR; text: string; errors: number; warnings: number } {
+/** How the compiler reads the bases of `extends` from the disk (paths relative to the working directory). */
+export const diskLoader: Required<FileLoader> = {
+  readFile: (path) => {
+    try {
+      return readFileSync(path, 'utf8');
+    } catch {
+      return undefined;
+    }
+  },
+  listFiles: (dir) => {
+    try {
+      return readdirSync(dir);
+    } catch {
+      return undefined;
+    }
+  },
+};
+
+interface Compiled {
+  ir?: IR;
+  text: string;
+  /** The text of every source involved (the recipe, its bases, the overrides), by uri. */
+  sources: Record<string, string>;
+  bases: string[];
+  errors: number;
+  warnings: number;
+}
+
+/**
+ * Compiles (following `extends` on disk, applying `--set` overrides) and prints diagnostics to
+ * stderr, each with the text of the file or override it points into; returns the IR only when
+ * there were no errors.
+ */
+function compileFile(file: string, io: CliIo, overrides: readonly string[] = []): Compiled {
   const text = readRecipe(file);
-  const { ir, diagnostics } = compile(text, file);
-  for (const d of diagnostics) io.stderr.write(formatDiagnostic(d, text) + '\n');
+  const { ir, diagnostics, sources, bases } = compile(text, file, { ...diskLoader, overrides });
+  for (const d of diagnostics) io.stderr.write(formatDiagnostic(d, sources[d.span.uri] ?? text) + '\n');
   const count = (severity: Diagnostic['severity']) => diagnostics.filter((d) => d.severity === severity).length;
   const errors = count('error');
-  return { ir: errors === 0 ? ir : undefined, text, errors, warnings: count('warning') };
+  return { ir: errors === 0 ? ir : undefined, text, sources, bases, errors, warnings: count('warning') };
 }
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+const setHelp = 'override a value of the recipe, e.g. --set train.epochs=1 --set optimizer.lr=0.01 (repeatable)';
 
 const positiveInt = (name: string) => (value: string) => {
   const n = Number(value);
@@ -58,11 +93,12 @@ export async function main(argv: string[], io: CliIo = { stdout: process.stdout,
     .command('check')
     .description('check recipes statically; exit 1 if any has an error')
     .argument('<files...>', '.ssl recipes')
-    .action((files: string[]) => {
+    .option('--set <path=value>', setHelp, collect, [])
+    .action((files: string[], opts: { set: string[] }) => {
       let errors = 0;
       let warnings = 0;
       for (const file of files) {
-        const result = compileFile(file, io);
+        const result = compileFile(file, io, opts.set);
         errors += result.errors;
         warnings += result.warnings;
       }
@@ -76,13 +112,43 @@ export async function main(argv: string[], io: CliIo = { stdout: process.stdout,
     .description('compile a recipe and print the result')
     .argument('<file>', '.ssl recipe')
     .addOption(new Option('--emit <what>', 'what to print').choices(['ir']).default('ir'))
-    .action((file: string) => {
-      const { ir } = compileFile(file, io);
+    .option('--set <path=value>', setHelp, collect, [])
+    .action((file: string, opts: { set: string[] }) => {
+      const { ir } = compileFile(file, io, opts.set);
       if (!ir) {
         code = EXIT.errors;
         return;
       }
       io.stdout.write(JSON.stringify(ir, null, 2) + '\n');
+    });
+
+  program
+    .command('explain')
+    .description('show the compiled graph, parameters per network, FLOPs and memory per step, and which views feed which loss terms')
+    .argument('<file>', '.ssl recipe')
+    .option('--json', 'print the explanation as JSON')
+    .option('--set <path=value>', setHelp, collect, [])
+    .action(async (file: string, opts: { json?: boolean; set: string[] }) => {
+      const { explainCommand } = await import('./explain.js');
+      const out = { stdout: (s: string) => void io.stdout.write(s), stderr: (s: string) => void io.stderr.write(s) };
+      const width = (io.stdout as { columns?: number }).columns;
+      code = await explainCommand(
+        file,
+        { json: Boolean(opts.json), color: Boolean(io.stdout.isTTY) && !io.env.NO_COLOR, ...(width ? { width } : {}), overrides: opts.set, loader: diskLoader },
+        out,
+      );
+    });
+
+  program
+    .command('fmt')
+    .description('format recipes in the canonical style (comments kept); prints to stdout unless --write')
+    .argument('<files...>', '.ssl recipes')
+    .option('--write', 'rewrite the files in place')
+    .option('--check', 'exit 1 if any file is not formatted (print nothing else)')
+    .action(async (files: string[], opts: { write?: boolean; check?: boolean }) => {
+      const { fmtCommand } = await import('./fmt.js');
+      const out = { stdout: (s: string) => void io.stdout.write(s), stderr: (s: string) => void io.stderr.write(s) };
+      code = await fmtCommand(files, { write: Boolean(opts.write), check: Boolean(opts.check) }, out);
     });
 
   program
@@ -93,13 +159,14 @@ export async function main(argv: string[], io: CliIo = { stdout: process.stdout,
     .addOption(new Option('--reporter <name>', 'how progress is shown (default: tui on a terminal, plain otherwise)').choices(['tui', 'plain', 'json']))
     .option('--max-steps <n>', 'stop after N steps (0: probe the untrained encoder)', positiveInt('--max-steps'))
     .option('--out <dir>', 'run folder (default: runs/<recipe>-<time>)')
-    .action(async (file: string, opts: { backend: 'auto' | 'wasm' | 'cpu'; reporter?: 'tui' | 'plain' | 'json'; maxSteps?: number; out?: string }) => {
-      const { ir, text } = compileFile(file, io);
-      if (!ir) {
+    .option('--set <path=value>', setHelp, collect, [])
+    .action(async (file: string, opts: RunOptions) => {
+      const compiled = compileFile(file, io, opts.set);
+      if (!compiled.ir) {
         code = EXIT.errors;
         return;
       }
-      code = await runRecipe(ir, text, file, opts, io);
+      code = await runRecipe(compiled.ir, compiled, file, opts, io);
     });
 
   try {
@@ -120,13 +187,34 @@ export async function main(argv: string[], io: CliIo = { stdout: process.stdout,
   }
 }
 
-async function runRecipe(
-  ir: IR,
-  text: string,
-  file: string,
-  opts: { backend: 'auto' | 'wasm' | 'cpu'; reporter?: 'tui' | 'plain' | 'json'; maxSteps?: number; out?: string },
-  io: CliIo,
-): Promise<number> {
+interface RunOptions {
+  backend: 'auto' | 'wasm' | 'cpu';
+  reporter?: 'tui' | 'plain' | 'json';
+  maxSteps?: number;
+  out?: string;
+  set: string[];
+}
+
+/**
+ * What the run folder keeps besides `recipe.ssl` (the recipe as written) when the recipe extends a
+ * base or has `--set` overrides: `resolved.ssl` (the recipe as resolved: one self-contained
+ * recipe, compiler/print.ts), `overrides.json` (the extends chain and the overrides) and a copy of
+ * each base as written, `base-1.ssl` (the nearest) and up.
+ */
+export function reuseFiles(file: string, compiled: Pick<Compiled, 'text' | 'sources' | 'bases'>, overrides: readonly string[]): Record<string, string> {
+  if (compiled.bases.length === 0 && overrides.length === 0) return {};
+  const files: Record<string, string> = {};
+  const loader: FileLoader = { readFile: (p) => compiled.sources[p] };
+  const resolved = resolvedRecipeText(compiled.text, file, { ...loader, overrides });
+  if (resolved !== undefined) files['resolved.ssl'] = resolved;
+  files['overrides.json'] = JSON.stringify({ recipe: file, extends: compiled.bases, set: overrides }, null, 2) + '\n';
+  compiled.bases.forEach((uri, i) => {
+    files[`base-${i + 1}.ssl`] = compiled.sources[uri] ?? '';
+  });
+  return files;
+}
+
+async function runRecipe(ir: IR, compiled: Compiled, file: string, opts: RunOptions, io: CliIo): Promise<number> {
   const [{ train }, { defaultRunDir }, reporters] = await Promise.all([
     import('../runtime/trainer.js'),
     import('../runtime/run-folder.js'),
@@ -157,10 +245,13 @@ async function runRecipe(
       backend: opts.backend,
       maxSteps: opts.maxSteps,
       runDir: opts.out ?? defaultRunDir(ir.recipe),
-      recipeText: text,
+      recipeText: compiled.text,
+      extraFiles: reuseFiles(file, compiled, opts.set),
       onEvent: reporter.onEvent,
       signal: controller.signal,
-      environment: { command: ['ssl', 'run', file, ...(opts.maxSteps !== undefined ? ['--max-steps', String(opts.maxSteps)] : [])].join(' ') },
+      environment: {
+        command: ['ssl', 'run', file, ...(opts.maxSteps !== undefined ? ['--max-steps', String(opts.maxSteps)] : []), ...opts.set.flatMap((s) => ['--set', shellQuote(s)])].join(' '),
+      },
     });
     await reporter.close();
     if (result.status === 'failed') {
@@ -171,6 +262,11 @@ async function runRecipe(
   } finally {
     process.off('SIGINT', onSigint);
   }
+}
+
+/** `s` quoted for a POSIX shell when it needs quoting (for the command line recorded in environment.json). */
+function shellQuote(s: string): string {
+  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
 /** Read from package.json: one level up from cli/ in the source tree, two from dist/cli/. */

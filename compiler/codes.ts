@@ -70,6 +70,8 @@ export const Codes = {
   extendsCycle: 'extends-cycle',
   /** A `--set path=value` whose path names nothing in the recipe. */
   invalidOverride: 'invalid-override',
+  /** A definition in an extending recipe that replaces a base definition of another kind (warning). */
+  overrideKindChange: 'override-kind-change',
 
   // Internal
   /** The produced IR does not match the IR JSON Schema (a compiler bug). */

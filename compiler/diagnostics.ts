@@ -81,48 +81,61 @@ export class SourceText {
 // Suggestions
 
 /** Optimal-string-alignment Damerau-Levenshtein distance (a transposition costs 1). */
+/** Reused DP rows (compile runs this for every unknown name against every candidate). */
+let rows: [Int32Array, Int32Array, Int32Array] = [new Int32Array(64), new Int32Array(64), new Int32Array(64)];
+
 export function editDistance(a: string, b: string): number {
+  // Three rolling rows (the transposition looks two rows back): O(min) memory, not O(m * n).
   const m = a.length;
   const n = b.length;
-  const d: number[][] = Array.from({ length: m + 1 }, (_, i) => {
-    const row = new Array<number>(n + 1).fill(0);
-    row[0] = i;
-    return row;
-  });
-  for (let j = 0; j <= n; j++) d[0]![j] = j;
+  if (rows[0]!.length < n + 1) rows = [0, 1, 2].map(() => new Int32Array(2 * (n + 1))) as typeof rows;
+  let [prev2, prev, cur] = rows;
+  for (let j = 0; j <= n; j++) prev[j] = j;
   for (let i = 1; i <= m; i++) {
+    cur[0] = i;
     for (let j = 1; j <= n; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let v = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, d[i - 2]![j - 2]! + 1);
-      d[i]![j] = v;
+      let v = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, prev2[j - 2]! + 1);
+      cur[j] = v;
     }
+    [prev2, prev, cur] = [prev, cur, prev2];
   }
-  return d[m]![n]!;
+  return prev[n]!;
 }
+
+/** Names longer than this get no suggestion: nobody mistypes a 65-character name by a few letters. */
+const MAX_SUGGESTION_LENGTH = 64;
+/** At most this many valid names are listed in a hint. */
+const MAX_LISTED = 24;
 
 /** The closest candidate, only when reasonably close (distance <= max(1, floor(len/3))). */
 export function closest(name: string, candidates: Iterable<string>): string | undefined {
+  if (name.length > MAX_SUGGESTION_LENGTH) return undefined;
   let best: string | undefined;
   let bestD = Infinity;
   const lower = name.toLowerCase();
   for (const c of candidates) {
+    // A candidate whose length differs by more than the largest allowed distance cannot be close.
+    const limit = Math.max(1, Math.floor(Math.max(name.length, c.length) / 3));
+    if (c.length > MAX_SUGGESTION_LENGTH || Math.abs(c.length - name.length) > limit) continue;
     const dist = editDistance(lower, c.toLowerCase());
-    if (dist < bestD) {
+    if (dist < bestD && dist <= limit) {
       bestD = dist;
       best = c;
+      if (dist <= 1) break; // an unknown name is at distance >= 1 from every candidate
     }
   }
-  if (best === undefined) return undefined;
-  const limit = Math.max(1, Math.floor(Math.max(name.length, best.length) / 3));
-  return bestD <= limit ? best : undefined;
+  return best;
 }
 
-/** `did you mean 'x'?` plus the valid names, as hint lines. */
+/** `did you mean 'x'?` plus the valid names (at most MAX_LISTED of them), as hint lines. */
 export function suggestionHint(name: string, candidates: readonly string[], what = 'valid names'): string | undefined {
   if (candidates.length === 0) return undefined;
   const best = closest(name, candidates);
-  const list = `${what}: ${candidates.map((c) => `'${c}'`).join(', ')}`;
+  const shown = candidates.slice(0, MAX_LISTED).map((c) => `'${c.length > MAX_SUGGESTION_LENGTH ? `${c.slice(0, 24)}…` : c}'`);
+  const more = candidates.length > MAX_LISTED ? `, … (${candidates.length - MAX_LISTED} more)` : '';
+  const list = `${what}: ${shown.join(', ')}${more}`;
   return best !== undefined ? `did you mean '${best}'?\n${list}` : list;
 }
 

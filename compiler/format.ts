@@ -31,11 +31,12 @@
  * - inside brackets: if the innermost open bracket was followed by a token on its own line
  *   (`knn(k: 20,`), under that token (visual alignment); if it ended its line (`mlp(`), the
  *   indentation of the bracket's line + 2;
- * - outside brackets, T is a binary operator (`|` `->` `+` `-` `*` `/` `..` `=` `%` `,` `:`): under
- *   the statement's `=` (`view aug = a` / `         | b`), or for a statement without `=`, at the
- *   column where its value starts (keyword length + 1);
+ * - outside brackets, T is a binary operator (`|` `->` `+` `-` `*` `/` `..` `=` `%` `,` `:`): the
+ *   operator ends under the statement's `=` (`view aug = a` / `         | b`; `->` puts its `>`
+ *   there), or for a statement without `=`, at the column where its value starts;
  * - outside brackets, T is an operand (the user broke the line after an operator): where the value
- *   starts: two columns right of the `=` (`loss = a +` / `       b`), or keyword length + 1.
+ *   starts: two columns right of the `=` (`loss = a +` / `       b`), or the value's column.
+ * Alignment padding (below) counts: the `=` and the value's column are those of the padded line.
  *
  * Comments
  * - a comment after code on the same line stays there, two spaces after the code; comments ending
@@ -45,17 +46,21 @@
  *   the file) it starts at column 1; inside a statement (between two of its tokens) it is indented
  *   like the code line that follows it would be (closing brackets excepted: they count as content).
  *
- * Alignment (kept, and computed, never copied from the input). A block is a maximal run of
- * statements that are each written on one line, with no blank line or own-line comment between them
- * (a trailing comment does not break a block), and of one class:
- * - definitions, `KEYWORD NAME = value` and `loss = value` (any statement whose second or third
- *   token is `=`), class = their keyword: the `=` of every statement of the block is put one space
- *   after the longest head (`data train = ...` / `data test  = ...`);
- * - every other statement (`KEYWORD value`: optimizer, schedule, train, probe, recipe, extends),
+ * Alignment (computed, never copied from the input). A block is a maximal run of statements of one
+ * class with no blank line and no own-line comment between one and the next (a trailing comment
+ * does not break a block; multi-line statements take part through their first line). Classes:
+ * - named definitions, `KEYWORD NAME = value`, whatever the keyword (`network`, `teacher`, `data`,
+ *   `view`, `let`): the `=` of every statement of the block is put one space after the longest
+ *   `KEYWORD NAME` (`data train = ...` / `data test  = ...`; `network online    = ...` /
+ *   `teacher target    = ...`);
+ * - unnamed definitions, `KEYWORD = value` (`loss = ...`): a class per keyword, so `loss =` is
+ *   never padded to line up with the `let`s above it;
+ * - every other statement, `KEYWORD value` (optimizer, schedule, train, probe, recipe, extends),
  *   one class whatever the keyword: the values start one space after the longest keyword of the
  *   block (`optimizer lars(...)` / `schedule  warmup_cosine(...)` / `train     epochs: 100`). A
  *   statement with no value (a bare `train`) belongs to the block but does not widen it.
- * A multi-line statement is never padded and ends the block.
+ * A statement whose head (through its `=`, or its keyword and the value's first token) is broken
+ * over lines is never padded and ends the block.
  *
  * The output is checked before it is returned: re-lexed, it must give the same tokens (type and
  * image) and the same comments (up to trailing whitespace); if not, `format` reports an
@@ -166,22 +171,22 @@ interface Line {
 
 interface Stmt {
   tokens: IToken[];
-  /** `KEYWORD NAME = v` / `loss = v`: tokens before the `=`; otherwise 1 (the keyword). */
+  /** Tokens before the `=` (definitions), or 1 (the keyword). */
   headCount: number;
-  isDefinition: boolean;
-  singleLine: boolean;
-  /** Alignment class: `def:KEYWORD` or `plain`. */
+  /** Alignment class: `named` (`KEYWORD NAME = v`), `unnamed:KEYWORD` (`loss = v`) or `plain` (`KEYWORD v`). */
   cls: string;
-  /** Column of the `=` (definitions) or of the value (others) on an unpadded first line. */
+  /** Width of the head (`data train`, `optimizer`) when it can be aligned (written on one line); else undefined. */
+  headWidth?: number;
+  /** The statement has a value on its first line (a bare `train` has none). */
+  hasValue: boolean;
+  /** No blank line or own-line comment between this statement and the previous one. */
+  adjacent: boolean;
+  /** Spaces added after the head for alignment. */
+  pad: number;
+  /** Column of the `=` (definitions) or of the value (others), padding included. */
   anchor: number;
   /** Where an operand starting a continuation line goes. */
   operandCol: number;
-  /** Filled while laying out. */
-  firstLine?: Line;
-  firstLineIndex?: number;
-  lastLineIndex?: number;
-  /** Length of the head within the first line's code, when the first line has a value after it. */
-  headEnd?: number;
 }
 
 interface Bracket {
@@ -225,16 +230,36 @@ function layout(text: string, cst: CstNode): string {
     while (ci < comments.length) items.push({ kind: 'comment', tok: comments[ci++]! });
   }
 
-  for (const s of stmts) {
+  // Heads and alignment blocks, decided from the source before any layout.
+  const sameLine = (a: IToken, b: IToken) => countBreaks(text, tokenEnd(a), b.startOffset) === 0;
+  stmts.forEach((s, k) => {
     const toks = s.tokens;
     const eq = toks.findIndex((tok, i) => i >= 1 && i <= 2 && tok.tokenType === t.Equals);
-    s.isDefinition = eq >= 1;
-    s.headCount = s.isDefinition ? eq : 1;
-    const head = toks.slice(0, s.headCount).map((tok) => tok.image).join(' ');
-    s.cls = s.isDefinition ? `def:${toks[0]!.image}` : 'plain';
-    s.anchor = head.length + 1;
-    s.operandCol = s.isDefinition ? s.anchor + 2 : s.anchor;
-    s.singleLine = toks.every((tok, i) => i === 0 || countBreaks(text, tokenEnd(toks[i - 1]!), tok.startOffset) === 0);
+    s.headCount = eq >= 1 ? eq : 1;
+    s.cls = eq === 2 ? 'named' : eq === 1 ? `unnamed:${toks[0]!.image}` : 'plain';
+    const value = toks[s.headCount];
+    // The head, and the `=` or the value's first token, all on the first line.
+    const oneLine = toks.slice(1, s.headCount + 1).every((tok, i) => sameLine(toks[i]!, tok));
+    s.hasValue = value !== undefined && oneLine;
+    s.headWidth = oneLine ? toks.slice(0, s.headCount).reduce((w, tok) => w + tok.image.length, s.headCount - 1) : undefined;
+    const prev = stmts[k - 1];
+    s.adjacent = prev !== undefined && countBreaks(text, tokenEnd(prev.tokens[prev.tokens.length - 1]!), toks[0]!.startOffset) <= 1;
+    s.pad = 0;
+  });
+  for (let k = 0; k < stmts.length; ) {
+    let j = k + 1;
+    if (stmts[k]!.headWidth !== undefined) {
+      while (j < stmts.length && stmts[j]!.adjacent && stmts[j]!.cls === stmts[k]!.cls && stmts[j]!.headWidth !== undefined) j++;
+    }
+    let width = 0;
+    for (let m = k; m < j; m++) if (stmts[m]!.hasValue) width = Math.max(width, stmts[m]!.headWidth!);
+    for (let m = k; m < j; m++) if (stmts[m]!.hasValue) stmts[m]!.pad = width - stmts[m]!.headWidth!;
+    k = j;
+  }
+  for (const s of stmts) {
+    const head = s.tokens.slice(0, s.headCount).reduce((w, tok) => w + tok.image.length, s.headCount - 1);
+    s.anchor = head + s.pad + 1;
+    s.operandCol = s.cls === 'plain' ? s.anchor : s.anchor + 2;
   }
 
   const lines: Line[] = [];
@@ -260,7 +285,8 @@ function layout(text: string, cst: CstNode): string {
       return top.contentCol;
     }
     const isOperator = lineOperators.has(tok.tokenType) || (tok.tokenType === t.Minus && prevTok !== undefined && !prevIsKeyword && endsOperand(prevTok));
-    return isOperator ? stmt!.anchor : stmt!.operandCol;
+    // Operators end under the `=`: `|` and `+` sit under it, `->` puts its `>` there.
+    return isOperator ? Math.max(0, stmt!.anchor - (tok.image.length - 1)) : stmt!.operandCol;
   };
 
   for (let i = 0; i < items.length; i++) {
@@ -301,12 +327,9 @@ function layout(text: string, cst: CstNode): string {
     if (item.start) {
       if (cur) lines.push(cur);
       if (breaks >= 2) pushBlank();
-      if (stmt) stmt.lastLineIndex = lastCodeLine(lines, stmt);
       stmt = stmts[item.stmt]!;
       stack = [];
       cur = { indent: 0, code: tok.image };
-      stmt.firstLine = cur;
-      stmt.firstLineIndex = lines.length;
       prevTok = tok;
       prevIsKeyword = true;
       prevIsUnary = false;
@@ -324,11 +347,9 @@ function layout(text: string, cst: CstNode): string {
       cur = { indent, code: tok.image };
       col = indent;
     } else {
-      if (top && top.block === undefined && top.contentCol === undefined) {
-        top.block = false;
-      }
-      const sep = spaceBefore(tok, prevTok!, prevIsKeyword, prevIsUnary);
-      if (cur === s.firstLine && item.index === s.headCount) s.headEnd = cur.code.length;
+      if (top && top.block === undefined && top.contentCol === undefined) top.block = false;
+      let sep = spaceBefore(tok, prevTok!, prevIsKeyword, prevIsUnary);
+      if (item.index === s.headCount && s.pad > 0) sep += ' '.repeat(s.pad);
       cur.code += sep;
       col = cur.indent + cur.code.length;
       cur.code += tok.image;
@@ -343,16 +364,8 @@ function layout(text: string, cst: CstNode): string {
     prevIsUnary = unary;
   }
   if (cur) lines.push(cur);
-  if (stmt) stmt.lastLineIndex = lastCodeLine(lines, stmt);
 
-  align(stmts);
   return render(text, lines);
-}
-
-/** The index of the last line holding code of `stmt` (own-line comments after it are not part of it). */
-function lastCodeLine(lines: Line[], stmt: Stmt): number {
-  for (let k = lines.length - 1; k >= (stmt.firstLineIndex ?? 0); k--) if (lines[k]!.code !== '') return k;
-  return stmt.firstLineIndex ?? 0;
 }
 
 function spaceBefore(tok: IToken, prev: IToken, prevIsKeyword: boolean, prevIsUnary: boolean): string {
@@ -363,28 +376,6 @@ function spaceBefore(tok: IToken, prev: IToken, prevIsKeyword: boolean, prevIsUn
   if (openers.has(pt) || pt === t.DotDot || prevIsUnary) return '';
   if (tt === t.LParen && tokenMatcher(prev, t.Identifier)) return '';
   return ' ';
-}
-
-function align(stmts: Stmt[]): void {
-  let block: Stmt[] = [];
-  const flush = () => {
-    let width = 0;
-    for (const s of block) if (s.headEnd !== undefined) width = Math.max(width, s.headEnd);
-    for (const s of block) {
-      if (s.headEnd === undefined || s.headEnd >= width) continue;
-      const line = s.firstLine!;
-      line.code = line.code.slice(0, s.headEnd) + ' '.repeat(width - s.headEnd) + line.code.slice(s.headEnd);
-    }
-    block = [];
-  };
-  for (const s of stmts) {
-    const prev = block[block.length - 1];
-    const joins =
-      prev !== undefined && s.singleLine && prev.cls === s.cls && s.firstLineIndex === (prev.lastLineIndex ?? -2) + 1;
-    if (!joins) flush();
-    if (s.singleLine) block.push(s);
-  }
-  flush();
 }
 
 function render(text: string, lines: Line[]): string {

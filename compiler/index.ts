@@ -12,6 +12,8 @@ import { parse, type ParseResult } from './parse.js';
 import type * as A from './ast.js';
 import { Codes } from './codes.js';
 import { cstToAst } from './cst-to-ast.js';
+import { dropBaseUnused, mergeExtends, type FileLoader } from './extends.js';
+import { applyOverrides } from './overrides.js';
 import { formatDiagnostic, hasErrors, SourceText, type Diagnostic } from './diagnostics.js';
 import type { IR } from './ir.js';
 import { validateIr } from './ir-schema.js';
@@ -22,6 +24,19 @@ import { validate, type Checked } from './validate/index.js';
 export interface CompileResult {
   ir?: IR;
   diagnostics: Diagnostic[];
+  /**
+   * The text of every source a diagnostic may point into, by uri: the recipe itself, each base
+   * recipe it extends, each `--set` override (`--set[1]`, ...). Print a diagnostic with
+   * `formatDiagnostic(d, sources[d.span.uri])`.
+   */
+  sources: Record<string, string>;
+  /** The uris of the base recipes, nearest first (empty when the recipe extends none). */
+  bases: string[];
+}
+
+export interface CompileOptions extends FileLoader {
+  /** `path=value` overrides (`ssl --set`), applied in order after `extends` (compiler/overrides.ts). */
+  overrides?: readonly string[];
 }
 
 export type { Diagnostic } from './diagnostics.js';
@@ -30,6 +45,9 @@ export { Codes, allCodes } from './codes.js';
 export { formatDiagnostic, parse, validateIr };
 export type { ParseResult };
 export { SourceText } from './diagnostics.js';
+export type { FileLoader } from './extends.js';
+export { overrideUri } from './overrides.js';
+export { resolvedRecipeText } from './print.js';
 export { builtinList, builtins, datasets, constants } from './builtins.js';
 export type { BuiltinSpec, ParamSpec, ParamType, BuiltinKind } from './builtins.js';
 
@@ -74,32 +92,58 @@ function internalError(err: unknown, src: SourceText, phase: string): Diagnostic
   };
 }
 
-/** Compiles recipe text to IR. Never throws. `uri` is recorded verbatim in spans and the IR. */
-export function compile(text: string, uri: string): CompileResult {
+/**
+ * Compiles recipe text to IR. Never throws. `uri` is recorded verbatim in spans and the IR.
+ * `options.readFile` lets `extends "base.ssl"` read its base (compiler/extends.ts; without it an
+ * `extends` is a base-not-found error); `options.overrides` are `--set path=value` overrides.
+ */
+export function compile(text: string, uri: string, options: CompileOptions = {}): CompileResult {
   const src = new SourceText(typeof text === 'string' ? text : String(text), typeof uri === 'string' ? uri : String(uri));
   const diagnostics: Diagnostic[] = [];
+  const sources: Record<string, string> = { [src.uri]: src.text };
+  const bases: string[] = [];
+  const done = (ir?: IR) => finish(src.uri, diagnostics, sources, bases, ir);
   let phase = 'parse';
   try {
     const cst = parsePhase(src, diagnostics);
-    if (!cst) return done(diagnostics);
+    if (!cst) return done();
     phase = 'ast';
-    const program = astPhase(cst, src);
+    let program = astPhase(cst, src);
+    const overrides = options?.overrides ?? [];
+    if (program.statements.some((s) => s.kind === 'extends')) {
+      phase = 'extends';
+      const merged = mergeExtends(program, src, options ?? {}, diagnostics, sources);
+      bases.push(...merged.bases);
+      if (!merged.ok) return done();
+      program = merged.program;
+    }
+    if (overrides.length > 0) {
+      phase = 'overrides';
+      applyOverrides(program, overrides, diagnostics, sources);
+    }
     phase = 'resolve';
     const resolved = resolvePhase(program, diagnostics);
     phase = 'validate';
     const checked = validatePhase(resolved, diagnostics);
-    if (hasErrors(diagnostics)) return done(diagnostics);
+    if (hasErrors(diagnostics)) return done();
     phase = 'lower';
     const ir = lowerPhase(checked, resolved, src.uri, diagnostics);
-    return done(diagnostics, ir);
+    return done(ir);
   } catch (err) {
     diagnostics.push(internalError(err, src, phase));
-    return done(diagnostics);
+    return done();
   }
 }
 
-function done(diagnostics: Diagnostic[], ir?: IR): CompileResult {
-  // Stable sort by position so output reads top to bottom.
-  const sorted = diagnostics.map((d, i) => [d, i] as const).sort((a, b) => a[0].span.start.offset - b[0].span.start.offset || a[1] - b[1]).map(([d]) => d);
-  return ir ? { ir, diagnostics: sorted } : { diagnostics: sorted };
+function finish(root: string, all: Diagnostic[], sources: Record<string, string>, bases: string[], ir?: IR): CompileResult {
+  const diagnostics = bases.length > 0 ? dropBaseUnused(all, root) : all;
+  // Stable sort by file (the recipe, its bases nearest first, the overrides), then by position, so
+  // output reads top to bottom.
+  const rank = new Map(Object.keys(sources).map((u, i) => [u, i]));
+  const order = (d: Diagnostic) => rank.get(d.span.uri) ?? rank.size;
+  const sorted = diagnostics
+    .map((d, i) => [d, i] as const)
+    .sort((a, b) => order(a[0]) - order(b[0]) || a[0].span.start.offset - b[0].span.start.offset || a[1] - b[1])
+    .map(([d]) => d);
+  return ir ? { ir, diagnostics: sorted, sources, bases } : { diagnostics: sorted, sources, bases };
 }

@@ -29,8 +29,20 @@ function tokenSpanOffsets(tok: IToken | undefined): [number, number] | undefined
 }
 
 export function parse(text: string, uri: string): ParseResult {
+  return parseRule(text, uri, 'program');
+}
+
+/**
+ * Parses `text` as one expression (the whole input must be one; trailing tokens are a syntax error).
+ * Used for `--set path=value` values (compiler/overrides.ts): offsets, and so spans, are into `text`.
+ */
+export function parseExpression(text: string, uri: string): ParseResult {
+  return parseRule(text, uri, 'expression');
+}
+
+function parseRule(text: string, uri: string, rule: 'program' | 'expression'): ParseResult {
   try {
-    return parseUnsafe(text, uri);
+    return parseUnsafe(text, uri, rule);
   } catch (err) {
     return {
       tokens: [],
@@ -47,7 +59,7 @@ export function parse(text: string, uri: string): ParseResult {
   }
 }
 
-function parseUnsafe(text: string, uri: string): ParseResult {
+function parseUnsafe(text: string, uri: string, rule: 'program' | 'expression'): ParseResult {
   const src = new SourceText(text, uri);
   const diagnostics: Diagnostic[] = [];
   const lexed = t.sslLexer.tokenize(text);
@@ -84,7 +96,7 @@ function parseUnsafe(text: string, uri: string): ParseResult {
 
   try {
     sslParser.input = tokens;
-    const cst = sslParser.program();
+    const cst = rule === 'program' ? sslParser.program() : sslParser.expression();
     for (const e of sslParser.errors) {
       const offs = tokenSpanOffsets(e.token) ?? (() => {
         const prev = tokenSpanOffsets((e as { previousToken?: IToken }).previousToken);

@@ -28,6 +28,8 @@ export interface TrainOptions {
   runDir: string | null;
   /** The recipe exactly as written, stored in the run folder. */
   recipeText: string;
+  /** More text files for the run folder, by name (the CLI's resolved.ssl, overrides.json, base-N.ssl). */
+  extraFiles?: Record<string, string>;
   onEvent: RunEventListener;
   /** Aborting stops the run after the current step; what was written stays. */
   signal?: AbortSignal;
@@ -67,6 +69,7 @@ export async function train(ir: IR, options: TrainOptions): Promise<RunEndEvent>
   try {
     const backend = await initBackend(options.backend);
     if (options.runDir !== null) folder = createRunFolder(options.runDir, options.recipeText, ir);
+    for (const [name, text] of Object.entries(options.extraFiles ?? {})) folder?.writeBytes(name, new TextEncoder().encode(text));
     const environment = describeEnvironment(backend, options.environment);
     folder?.writeJson('environment.json', environment);
 
@@ -188,7 +191,8 @@ export async function trainStep(
     optimizer.apply(grads, lr);
     // One vector, one read: the step's only host sync (async: GPU backends cannot dataSync).
     const stacked = tf.stack([value, ...companions]) as tf.Tensor1D;
-    tf.dispose(companions.filter((t) => t !== value));
+    // (Kept tensors escape the tidy, including `value` itself when the total is a single term.)
+    tf.dispose(companions);
     return stacked;
   });
   graph.afterStep(step);

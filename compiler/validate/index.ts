@@ -774,7 +774,8 @@ class Checker {
       ];
       const everything = [...builtinList.filter((b) => b.kind !== 'train').map((b) => b.name), ...[...this.defs.values()].filter((d) => d.kind === 'view' || d.kind === 'network' || d.kind === 'teacher').map((d) => d.name.name)];
       const best = closest(name, everything);
-      const lines = [...(best ? [`did you mean '${best}'?`] : []), ...(relevant.length > 0 ? [`valid here: ${relevant.map((n) => `'${n}'`).join(', ')}`] : [])];
+      const listed = relevant.slice(0, 24).map((n) => `'${n}'`).join(', ') + (relevant.length > 24 ? `, … (${relevant.length - 24} more)` : '');
+      const lines = [...(best ? [`did you mean '${best}'?`] : []), ...(relevant.length > 0 ? [`valid here: ${listed}`] : [])];
       return this.error(Codes.unknownName, `unknown function '${name}'`, e.callee.span, lines.join('\n') || undefined);
     }
     switch (spec.kind) {

@@ -1,7 +1,7 @@
 import { PassThrough, Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { createJsonReporter } from './json.js';
-import { scriptedRun } from './scripted-run.js';
+import { scriptedMomentum, scriptedRun, scriptedStd } from './scripted-run.js';
 
 function collector() {
   const chunks: string[] = [];
@@ -36,6 +36,29 @@ describe('json reporter', () => {
       expect(line).not.toContain('\n');
       expect(JSON.parse(line)).toEqual(events[i]);
     });
+  });
+
+  it('keeps the optional step fields: terms, embedding std and momentum', async () => {
+    const events = scriptedRun({
+      stepsPerEpoch: 3,
+      terms: (k) => ({ vicreg: 50 - k, 'vicreg/invariance': 25, 'vicreg/variance': 4.7, 'vicreg/covariance': 20.3 - k }),
+      embeddingStd: scriptedStd,
+      momentum: (k) => ({ target: scriptedMomentum(k, 3), key: 0.999 }),
+    });
+    const { out, text } = collector();
+    const reporter = createJsonReporter(out);
+    for (const e of events) reporter.onEvent(e);
+    await reporter.close();
+    const steps = text()
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+      .filter((e) => e.type === 'step');
+    expect(steps).toHaveLength(3);
+    expect(steps[1]).toEqual(events.find((e) => e.type === 'step' && e.step === 2));
+    expect(Object.keys(steps[1].terms)).toEqual(['vicreg', 'vicreg/invariance', 'vicreg/variance', 'vicreg/covariance']);
+    expect(steps[1].embeddingStd).toBe(scriptedStd(2));
+    expect(steps[1].momentum).toEqual({ target: scriptedMomentum(2, 3), key: 0.999 });
   });
 
   it('waits for drain on close when the stream pushed back', async () => {

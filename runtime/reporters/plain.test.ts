@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import type { RunEvent } from '../events.js';
 import { createPlainReporter, stepInterval } from './plain.js';
-import { scriptedRun } from './scripted-run.js';
+import { scriptedRun, scriptedStd, scriptedTerms } from './scripted-run.js';
 
 function runPlain(events: RunEvent[], every?: number): string[] {
   let text = '';
@@ -107,5 +107,54 @@ describe('plain reporter', () => {
       '  warnings: 1',
       '  run dir: runs/simclr-0001',
     ]);
+  });
+
+  it('adds the std, momentum and loss terms to step lines', () => {
+    const vicreg = { vicreg: 57.93, 'vicreg/invariance': 29.41, 'vicreg/variance': 4.731, 'vicreg/covariance': 23.79 };
+    const events = scriptedRun({ stepsPerEpoch: 234, end: false }).slice(0, 2 + 120);
+    const last = events.length - 1;
+    const step120 = events[last] as Extract<RunEvent, { type: 'step' }>;
+    events[last] = { ...step120, terms: vicreg, embeddingStd: 0.05231, momentum: { target: 0.99621 } };
+    expect(runPlain(events).at(-1)).toBe(
+      'step 120/234  epoch 1  loss 4.4997  std 0.0523  lr 6.13e-4  m 0.9962  839 img/s  eta 0:35  ' +
+        'terms: vicreg 57.9 (invariance 29.4, variance 4.73, covariance 23.8)',
+    );
+    events[last] = { ...step120, terms: scriptedTerms(120), momentum: { target: 0.99621, key: 0.99996 } };
+    expect(runPlain(events).at(-1)).toBe(
+      'step 120/234  epoch 1  loss 4.4997  lr 6.13e-4  m target 0.9962, key 0.99996  839 img/s  eta 0:35  ' +
+        'terms: nt_xent 4.51, nt_xent#2 4.49',
+    );
+  });
+
+  it('without terms or teachers, prints the same lines as before plus the std', () => {
+    const before = runPlain(scriptedRun({ epochs: 2, stepsPerEpoch: 117 }));
+    const after = runPlain(scriptedRun({ epochs: 2, stepsPerEpoch: 117, embeddingStd: scriptedStd }));
+    expect(after.filter((l) => l.startsWith('step '))[12]).toBe(
+      'step 120/234  epoch 2  loss 4.4997  std 0.0838  lr 6.13e-4  839 img/s  eta 0:35',
+    );
+    expect(after.map((l) => l.replace(/  std [^ ]+/, ''))).toEqual(before);
+  });
+
+  it('warns once when the embedding std first looks collapsed, after the line of that step', () => {
+    // Healthy for 34 steps, then falls to nothing; recovers briefly and dips again.
+    const std = (k: number) => (k <= 34 ? 0.069 : k < 70 ? 0.069 * 0.9 ** (k - 34) : k < 80 ? 0.06 : 0.001);
+    const lines = runPlain(scriptedRun({ stepsPerEpoch: 100, embeddingStd: std }));
+    const warnings = lines.filter((l) => l.startsWith('warning'));
+    expect(warnings).toEqual([
+      'warning [collapse] embedding std fell from 0.0690 to 0.0128 by step 50: the representation may be collapsing',
+    ]);
+    const i = lines.indexOf(warnings[0]);
+    // Step 50 is on the 5-step grid anyway; the line before the warning is that step's.
+    expect(lines[i - 1]).toBe('step  50/100  epoch 1  loss 5.0561  std 0.0128  lr 7.94e-4  851 img/s  eta 0:15');
+    expect(lines).toContain('  warnings: 1');
+  });
+
+  it('prints the collapse step even when it is off the step grid', () => {
+    const std = (k: number) => (k < 37 ? 0.07 : 0.01);
+    const lines = runPlain(scriptedRun({ stepsPerEpoch: 234, embeddingStd: std }));
+    const i = lines.findIndex((l) => l.startsWith('warning [collapse]'));
+    expect(lines[i]).toBe('warning [collapse] embedding std fell from 0.0700 to 0.0100 by step 37: the representation may be collapsing');
+    expect(lines[i - 1]).toMatch(/^step  37\/234  epoch 1  loss \d\.\d{4}  std 0\.0100  lr /);
+    expect(lines[i + 1]).toMatch(/^step  40\/234 /);
   });
 });

@@ -11,6 +11,12 @@
  *     step   1/234  epoch 1  loss 6.2141  lr 1.00e-4  640 img/s  eta 1:33
  *     step 120/234  epoch 1  loss 4.8123  lr 1.00e-3  812 img/s  eta 0:42
  *     probe linear on test: top-1 93.71% (fit 60000, eval 10000, 4.1 s)
+ *
+ * Steps that report them add the embedding std after the loss, the teachers' EMA momentum after
+ * the lr, and the loss terms (unweighted, sub-terms by part name) at the end:
+ *
+ *     step 120/234  epoch 1  loss 0.6170  std 0.0523  lr 1.00e-3  m 0.9962  812 img/s  eta 0:42  terms: byol 0.312, byol#2 0.305
+ *     warning [collapse] embedding std fell from 0.0690 to 0.0120 by step 57: the representation may be collapsing
  */
 import type { Reporter, RunEvent, StepEvent } from '../events.js';
 import {
@@ -18,13 +24,16 @@ import {
   formatEnvironment,
   formatLoss,
   formatLr,
+  formatMomenta,
   formatParameters,
   formatPercent,
   formatRate,
   formatSeconds,
   formatSpan,
+  formatStd,
+  formatTerms,
 } from './format.js';
-import { initialState, reduce, type EpochSummary, type RunViewState } from './state.js';
+import { initialState, reduce, type EpochSummary, type RunViewState, type WarningItem } from './state.js';
 
 /** About this many step lines per run (plus the first and the last step). */
 export const TARGET_STEP_LINES = 30;
@@ -57,13 +66,18 @@ function plural(n: number, word: string): string {
 function stepLine(state: RunViewState, e: StepEvent): string {
   const total = Math.max(state.totalSteps, e.step);
   const width = String(total).length;
+  const momenta = e.momentum && Object.keys(e.momentum).length > 0 ? formatMomenta(e.momentum) : null;
+  const terms = e.terms && Object.keys(e.terms).length > 0 ? formatTerms(e.terms) : null;
   return [
     `step ${String(e.step).padStart(width)}/${total}`,
     `epoch ${e.epoch}`,
     `loss ${formatLoss(e.loss)}`,
+    ...(e.embeddingStd !== undefined ? [`std ${formatStd(e.embeddingStd)}`] : []),
     `lr ${formatLr(e.lr)}`,
+    ...(momenta ? [`m ${momenta}`] : []),
     `${formatRate(state.imagesPerSec)} img/s`,
     `eta ${formatDuration(state.etaMs)}`,
+    ...(terms ? [`terms: ${terms}`] : []),
   ].join('  ');
 }
 
@@ -72,6 +86,10 @@ function epochLine(e: EpochSummary): string {
     `epoch ${e.epoch} ${e.complete ? 'done' : 'stopped'}: ${plural(e.steps, 'step')}, ` +
     `mean loss ${formatLoss(e.meanLoss)}, ${formatDuration(e.ms)}`
   );
+}
+
+function warningLine(w: { code: string; message: string; span?: WarningItem['span'] }): string {
+  return `warning [${w.code}] ${w.message}${w.span ? ` (${formatSpan(w.span)})` : ''}`;
 }
 
 /** Lines for one event given the state after reducing it; pure, for tests and reuse. */
@@ -97,7 +115,7 @@ export function formatPlainEvent(state: RunViewState, event: Exclude<RunEvent, S
           `(fit ${event.fitSize}, eval ${event.evalSize}, ${formatSeconds(event.ms)})`,
       ];
     case 'warning':
-      return [`warning [${event.code}] ${event.message}${event.span ? ` (${formatSpan(event.span)})` : ''}`];
+      return [warningLine(event)];
     case 'checkpoint':
       return [`checkpoint at step ${event.step}: ${event.path}`];
     case 'run-end': {
@@ -154,7 +172,13 @@ export function createPlainReporter(
           // A step can close the previous epoch (its first step) or its own (its last step).
           print(closed.filter((e) => e.lastStep !== event.step).map(epochLine));
           lastStep = event;
-          if (prev.stepsSeen === 0 || event.step % every === 0 || event.step >= state.totalSteps) printStep(event);
+          // The step where the embedding std first looks collapsed is always shown, then the
+          // warning the reducer raised for it (once per run).
+          const collapsed = state.collapseStep != null && prev.collapseStep == null;
+          if (prev.stepsSeen === 0 || event.step % every === 0 || event.step >= state.totalSteps || collapsed) {
+            printStep(event);
+          }
+          print(state.warnings.slice(prev.warnings.length).map(warningLine));
           print(closed.filter((e) => e.lastStep === event.step).map(epochLine));
           return;
         case 'run-end':

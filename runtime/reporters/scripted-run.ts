@@ -16,12 +16,32 @@ export interface ScriptedRunOptions {
   /** Emit run-end (default true). */
   end?: boolean;
   startTime?: number;
+  /** Optional per-step signals, added to each step event when given. */
+  terms?: (step: number) => Record<string, number>;
+  embeddingStd?: (step: number) => number;
+  momentum?: (step: number) => Record<string, number>;
 }
 
 export const SCRIPT_T0 = 1_700_000_000_000;
 
 export function scriptedLoss(step: number): number {
   return 4.2 + 2 * Math.exp(-step / 60) + 0.05 * Math.sin(step);
+}
+
+/** A healthy embedding std: rises from 0.06 towards 0.085 (about 1/sqrt(128)). */
+export function scriptedStd(step: number): number {
+  return 0.085 - 0.025 * Math.exp(-step / 40);
+}
+
+/** Two views of one NT-Xent term, as a two-crop SimCLR recipe reports them. */
+export function scriptedTerms(step: number): Record<string, number> {
+  const l = scriptedLoss(step);
+  return { nt_xent: l + 0.01 * Math.cos(step), 'nt_xent#2': l - 0.01 * Math.cos(step) };
+}
+
+/** BYOL's target momentum: cosine from 0.996 to 1 over `total` steps. */
+export function scriptedMomentum(step: number, total: number): number {
+  return 1 - (1 - 0.996) * (Math.cos((Math.PI * step) / total) + 1) / 2;
 }
 
 export function scriptedRun(options: ScriptedRunOptions = {}): RunEvent[] {
@@ -71,6 +91,9 @@ export function scriptedRun(options: ScriptedRunOptions = {}): RunEvent[] {
         lr,
         ms,
         imagesPerSec: (batch * 1000) / ms,
+        ...(options.terms ? { terms: options.terms(step) } : {}),
+        ...(options.embeddingStd ? { embeddingStd: options.embeddingStd(step) } : {}),
+        ...(options.momentum ? { momentum: options.momentum(step) } : {}),
         time,
       });
     }

@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { RunEvent } from '../events.js';
 import { scriptedLoss, scriptedRun, SCRIPT_T0 } from './scripted-run.js';
 import {
+  COLLAPSE_WARNING_CODE,
+  collapseLevel,
   initialState,
   LOSS_HISTORY_MAX,
   lossSeries,
@@ -174,6 +176,88 @@ describe('reduce', () => {
     ]);
     expect(s.warnings[0].span).toEqual(span);
     expect(s.finished.filter((f) => f.kind === 'warning')).toHaveLength(2);
+  });
+
+  it('keeps the latest terms and momenta, and bounded histories of each term and the std', () => {
+    let s = reduce(initialState, start(10_000));
+    expect([s.terms, s.embeddingStd, s.minStd, s.initialStd, s.momentum]).toEqual([null, null, null, null, null]);
+    for (let i = 1; i <= 10_000; i++) {
+      s = reduce(
+        s,
+        step(i, {
+          terms: { vicreg: 3 * i, 'vicreg/invariance': i, 'vicreg/variance': 2 * i },
+          embeddingStd: 0.05 + (i % 7) * 0.001,
+          momentum: { target: 1 - 1 / i },
+        }),
+      );
+    }
+    expect(s.terms).toEqual({ vicreg: 30_000, 'vicreg/invariance': 10_000, 'vicreg/variance': 20_000 });
+    expect(s.momentum).toEqual({ target: 1 - 1 / 10_000 });
+    expect(s.embeddingStd).toBeCloseTo(0.05 + (10_000 % 7) * 0.001);
+    expect(s.initialStd).toBeCloseTo(0.051);
+    expect(s.minStd).toBeCloseTo(0.05);
+    // Same bounded, pairwise-merged history as the loss.
+    for (const h of [s.stdHistory, s.termHistory.vicreg, s.termHistory['vicreg/invariance']]) {
+      expect(h.stride).toBe(s.lossHistory.stride);
+      expect(lossSeries(h).length).toBe(lossSeries(s.lossHistory).length);
+      expect(lossSeries(h).length).toBeLessThanOrEqual(LOSS_HISTORY_MAX);
+    }
+    expect(lossSeries(s.termHistory['vicreg/invariance'])[0]).toBeCloseTo((1 + 64) / 2);
+    expect(lossSeries(s.termHistory.vicreg)[0]).toBeCloseTo((3 * (1 + 64)) / 2);
+    expect(s.collapse).toBe('ok');
+    expect(s.warnings).toEqual([]);
+  });
+
+  it('keeps the last terms, std and momenta when a step leaves them out, and leaves them null in runs without them', () => {
+    let s = reduce(initialState, start(10));
+    s = reduce(s, step(1, { terms: { a: 1, b: 2 }, embeddingStd: 0.07, momentum: { t: 0.99 } }));
+    s = reduce(s, step(2));
+    expect([s.terms, s.embeddingStd, s.momentum]).toEqual([{ a: 1, b: 2 }, 0.07, { t: 0.99 }]);
+    expect(lossSeries(s.stdHistory)).toEqual([0.07]);
+
+    const plain = reduceAll(scriptedRun({ stepsPerEpoch: 30 }));
+    expect(plain).toMatchObject({ terms: null, embeddingStd: null, minStd: null, initialStd: null, momentum: null });
+    expect(plain).toMatchObject({ collapse: 'ok', collapseStep: null, termHistory: {} });
+    expect(plain.stdHistory.points).toEqual([]);
+  });
+
+  it('collapse rule: std under 20% of its first value is collapsing, under 5% collapsed', () => {
+    expect(collapseLevel(0.07, null)).toBe('ok');
+    expect(collapseLevel(0.07, 0.07)).toBe('ok');
+    expect(collapseLevel(0.0141, 0.07)).toBe('ok'); // 20.1 %
+    expect(collapseLevel(0.0139, 0.07)).toBe('collapsing'); // 19.9 %
+    expect(collapseLevel(0.0036, 0.07)).toBe('collapsing'); // 5.1 %
+    expect(collapseLevel(0.0034, 0.07)).toBe('collapsed'); // 4.9 %
+    expect(collapseLevel(0, null)).toBe('collapsed');
+    expect(collapseLevel(Number.NaN, 0.07)).toBe('ok');
+  });
+
+  it('raises the collapse flag both ways, warns once, and ignores non-finite std', () => {
+    const stds = [0.069, 0.07, 0.05, 0.012, 0.003, Number.NaN, 0.03, 0.05, 0.01, 0.07];
+    let s = reduce(initialState, start(stds.length));
+    const levels: string[] = [];
+    stds.forEach((std, i) => {
+      s = reduce(s, step(i + 1, { embeddingStd: std }));
+      levels.push(s.collapse);
+    });
+    expect(levels).toEqual(['ok', 'ok', 'ok', 'collapsing', 'collapsed', 'collapsed', 'ok', 'ok', 'collapsing', 'ok']);
+    expect(s.initialStd).toBe(0.069);
+    expect(s.minStd).toBe(0.003);
+    expect(s.collapseStep).toBe(4); // kept after the recovery at step 7
+    expect(Number.isNaN(lossSeries(s.stdHistory)[5])).toBe(true);
+    // One warning, the first time only, also listed with the finished items.
+    expect(s.warnings).toEqual([
+      {
+        code: COLLAPSE_WARNING_CODE,
+        message: 'embedding std fell from 0.0690 to 0.0120 by step 4: the representation may be collapsing',
+        count: 1,
+        time: 400,
+      },
+    ]);
+    expect(s.finished.filter((f) => f.kind === 'warning')).toHaveLength(1);
+    // A new run starts over.
+    s = reduce(s, start(5));
+    expect([s.collapse, s.collapseStep, s.initialStd, s.warnings.length]).toEqual(['ok', null, null, 0]);
   });
 
   it('ignores unknown event kinds instead of throwing', () => {

@@ -7,7 +7,8 @@
  * reuses it for smoothed throughput and ETA.
  */
 import type { Span } from '../../compiler/ir.js';
-import type { EvalEvent, RunEndEvent, RunEvent, RunStartEvent } from '../events.js';
+import type { EvalEvent, RunEndEvent, RunEvent, RunStartEvent, StepEvent } from '../events.js';
+import { formatStd } from './format.js';
 
 /** `waiting` until run-start; then `running` until run-end sets the final status. */
 export type RunStatus = 'waiting' | 'running' | 'completed' | 'interrupted' | 'failed';
@@ -80,6 +81,13 @@ interface EpochAccumulator {
   lastTime: number;
 }
 
+/**
+ * How worried to be about representation collapse, from the embedding std (see `collapseLevel`):
+ * `ok`, `collapsing` (std under `COLLAPSING_RATIO` of its first value), or `collapsed` (under
+ * `COLLAPSED_RATIO`: every input maps to nearly the same direction).
+ */
+export type CollapseLevel = 'ok' | 'collapsing' | 'collapsed';
+
 /** What the view keeps of the run-end event. */
 export type RunEnd = Omit<RunEndEvent, 'type' | 'time'>;
 
@@ -95,6 +103,22 @@ export interface RunViewState {
   minLoss: number | null;
   lr: number | null;
   lossHistory: LossHistory;
+  /** Latest per-term values (unweighted, `term/part` sub-terms included); null until a step has them. */
+  terms: Record<string, number> | null;
+  /** History of each key of `terms`, bounded and merged like `lossHistory`. */
+  termHistory: Record<string, LossHistory>;
+  /** Latest mean per-dimension std of the l2-normalised embedding; null until a step has it. */
+  embeddingStd: number | null;
+  stdHistory: LossHistory;
+  /** Lowest finite std so far, and the first finite one (the reference for `collapse`). */
+  minStd: number | null;
+  initialStd: number | null;
+  /** Derived from the latest finite std and `initialStd` by `collapseLevel`. */
+  collapse: CollapseLevel;
+  /** Step at which `collapse` first left `ok` (set once, kept if the std recovers); null if never. */
+  collapseStep: number | null;
+  /** Latest EMA momentum of each teacher, by name; null when the run has no teacher. */
+  momentum: Record<string, number> | null;
   /** Step wall time and throughput, smoothed (see `smoothingAlpha`); null before the first step. */
   stepMs: number | null;
   imagesPerSec: number | null;
@@ -115,6 +139,21 @@ export interface RunViewState {
 
 /** Bound on stored loss points; even, so pairwise merging halves it exactly. */
 export const LOSS_HISTORY_MAX = 256;
+/**
+ * Collapse rule. We don't know the embedding width d, so the healthy level (about 1/sqrt(d),
+ * SimSiam sec. 4.1) is taken from the run itself: the first finite, positive std reported. The
+ * level follows the latest finite std (no smoothing, no latch; it clears if the std recovers):
+ *   std <  COLLAPSED_RATIO  * first  → 'collapsed'   (red)
+ *   std <  COLLAPSING_RATIO * first  → 'collapsing'  (yellow)
+ *   otherwise, or no reference yet   → 'ok'
+ * A std of exactly 0 is 'collapsed' whatever the reference. The first time the level leaves 'ok'
+ * the reducer records `collapseStep` and adds one `collapse` warning (plain prints it, the TUI
+ * keeps it above the live panel); later dips don't warn again.
+ */
+export const COLLAPSING_RATIO = 0.2;
+export const COLLAPSED_RATIO = 0.05;
+export const COLLAPSE_WARNING_CODE = 'collapse';
+
 /** Long-run weight of the newest step in the smoothed step time and throughput. */
 export const SMOOTHING = 0.1;
 
@@ -134,6 +173,21 @@ export const initialState: RunViewState = Object.freeze({
     pendingCount: 0,
     pendingSteps: 0,
   }),
+  terms: null,
+  termHistory: Object.freeze({}) as Record<string, LossHistory>,
+  embeddingStd: null,
+  stdHistory: Object.freeze({
+    points: Object.freeze([]) as unknown as number[],
+    stride: 1,
+    pendingSum: 0,
+    pendingCount: 0,
+    pendingSteps: 0,
+  }),
+  minStd: null,
+  initialStd: null,
+  collapse: 'ok',
+  collapseStep: null,
+  momentum: null,
   stepMs: null,
   imagesPerSec: null,
   etaMs: null,
@@ -167,6 +221,17 @@ export function lossSeries(history: LossHistory): number[] {
   if (history.pendingSteps === 0) return history.points;
   const pending = history.pendingCount > 0 ? history.pendingSum / history.pendingCount : Number.NaN;
   return [...history.points, pending];
+}
+
+const EMPTY_HISTORY: LossHistory = initialState.lossHistory;
+
+/** See `COLLAPSING_RATIO`. Non-finite values give 'ok' (the caller keeps the previous level). */
+export function collapseLevel(std: number, initialStd: number | null): CollapseLevel {
+  if (!Number.isFinite(std)) return 'ok';
+  if (std <= 0) return 'collapsed';
+  if (initialStd == null || !(initialStd > 0)) return 'ok';
+  const ratio = std / initialStd;
+  return ratio < COLLAPSED_RATIO ? 'collapsed' : ratio < COLLAPSING_RATIO ? 'collapsing' : 'ok';
 }
 
 function pushLoss(h: LossHistory, loss: number): LossHistory {
@@ -210,6 +275,61 @@ function closeEpoch(state: RunViewState, reason: 'next-epoch' | 'run-end'): RunV
     epochs: [...state.epochs, summary],
     finished: [...state.finished, { kind: 'epoch', id: `epoch-${state.finished.length}`, epoch: summary }],
   };
+}
+
+type Signals = Pick<
+  RunViewState,
+  | 'terms'
+  | 'termHistory'
+  | 'embeddingStd'
+  | 'stdHistory'
+  | 'minStd'
+  | 'initialStd'
+  | 'collapse'
+  | 'collapseStep'
+  | 'momentum'
+  | 'warnings'
+  | 'finished'
+>;
+
+/** The optional per-step signals: loss terms, embedding std (and the collapse rule), momenta. */
+function reduceSignals(s: RunViewState, e: StepEvent): Signals {
+  let { terms, termHistory, embeddingStd, stdHistory, minStd, initialStd, collapse, collapseStep, momentum, warnings, finished } = s;
+  if (e.terms) {
+    terms = { ...e.terms };
+    termHistory = { ...termHistory };
+    for (const [key, value] of Object.entries(e.terms)) termHistory[key] = pushLoss(termHistory[key] ?? EMPTY_HISTORY, value);
+  }
+  if (e.momentum) momentum = { ...e.momentum };
+  if (e.embeddingStd !== undefined) {
+    // A NaN std replayed from a .events.jsonl comes back as null (JSON has no NaN).
+    const std = (e.embeddingStd as number | null) ?? Number.NaN;
+    embeddingStd = std;
+    stdHistory = pushLoss(stdHistory, std);
+    if (Number.isFinite(std)) {
+      minStd = minStd == null ? std : Math.min(minStd, std);
+      if (initialStd == null && std > 0) initialStd = std;
+      collapse = collapseLevel(std, initialStd);
+      if (collapse !== 'ok' && collapseStep == null) {
+        collapseStep = e.step;
+        const warning: WarningItem = {
+          code: COLLAPSE_WARNING_CODE,
+          message: collapseMessage(initialStd, std, e.step),
+          count: 1,
+          time: e.time,
+        };
+        warnings = [...warnings, warning];
+        finished = [...finished, { kind: 'warning', id: `warning-${finished.length}`, warning }];
+      }
+    }
+  }
+  return { terms, termHistory, embeddingStd, stdHistory, minStd, initialStd, collapse, collapseStep, momentum, warnings, finished };
+}
+
+/** `embedding std fell from 0.0690 to 0.0120 by step 57: the representation may be collapsing` */
+export function collapseMessage(initialStd: number | null, std: number, step: number): string {
+  const from = initialStd == null ? '' : ` from ${formatStd(initialStd)}`;
+  return `embedding std fell${from} to ${formatStd(std)} by step ${step}: the representation may be collapsing`;
 }
 
 function elapsed(state: RunViewState, time: number): number {
@@ -280,6 +400,7 @@ export function reduce(state: RunViewState, event: RunEvent): RunViewState {
       const stepMs = ema(s.stepMs, event.ms, alpha);
       const imagesPerSec = ema(s.imagesPerSec, event.imagesPerSec, alpha);
       const totalSteps = Math.max(s.totalSteps, event.step);
+      const signals = reduceSignals(s, event);
       const next: RunViewState = {
         ...s,
         step: event.step,
@@ -289,6 +410,7 @@ export function reduce(state: RunViewState, event: RunEvent): RunViewState {
         minLoss: finite ? (s.minLoss == null ? event.loss : Math.min(s.minLoss, event.loss)) : s.minLoss,
         lr: Number.isFinite(event.lr) ? event.lr : s.lr,
         lossHistory: pushLoss(s.lossHistory, event.loss),
+        ...signals,
         stepMs,
         imagesPerSec,
         etaMs: stepMs == null ? null : stepMs * Math.max(0, totalSteps - event.step),

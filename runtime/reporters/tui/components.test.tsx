@@ -3,10 +3,21 @@ import { render } from 'ink-testing-library';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { cleanup } from 'ink-testing-library';
 import type { RunEvent } from '../../events.js';
-import { scriptedRun } from '../scripted-run.js';
+import { scriptedMomentum, scriptedRun, scriptedStd, scriptedTerms } from '../scripted-run.js';
 import { SPARK_CHARS } from '../sparkline.js';
 import { reduceAll } from '../state.js';
-import { Header, LossPanel, Probes, Progress, RunView, Stats, Warnings } from './components.js';
+import {
+  Header,
+  LossPanel,
+  MAX_TERM_ROWS,
+  Probes,
+  Progress,
+  RunView,
+  Stats,
+  StdPanel,
+  TermsPanel,
+  Warnings,
+} from './components.js';
 import { createTuiReporter } from './index.js';
 import { createRunStore } from './store.js';
 
@@ -97,6 +108,106 @@ describe('tui components', () => {
     expect(frame).toContain('probe knn on test @ step 234: top-1 95.02%');
     expect(frame).toContain('✓ completed · 234 steps in 1:17 · final loss 4.2904 · linear 93.71% · knn 95.02%');
     expect(frame).not.toContain('eta');
+  });
+});
+
+describe('tui training signals', () => {
+  const upTo = (events: RunEvent[], step: number) =>
+    events.slice(0, events.findIndex((e) => e.type === 'step' && e.step === step) + 1);
+  const vicreg = (k: number) => ({
+    vicreg: 60 - k / 10,
+    'vicreg/invariance': 30 - k / 20,
+    'vicreg/variance': 4.73,
+    'vicreg/covariance': 25.27 - k / 20,
+  });
+  const spark = (line: string) => [...line].filter((c) => (SPARK_CHARS as readonly string[]).includes(c)).length;
+
+  it('TermsPanel shows each term with its value, a sparkline and its parts', () => {
+    const state = reduceAll(upTo(scriptedRun({ terms: (k) => ({ ...scriptedTerms(k), ...vicreg(k) }) }), 120));
+    const frame = render(<TermsPanel terms={state.terms!} histories={state.termHistory} columns={80} />).lastFrame()!;
+    const lines = frame.split('\n');
+    expect(lines).toHaveLength(3);
+    expect(lines[0]).toMatch(/^  nt_xent     4\.51  [▁▂▃▄▅▆▇█]+$/);
+    expect(lines[1]).toMatch(/^  nt_xent#2   4\.49  [▁▂▃▄▅▆▇█]+$/);
+    expect(lines[2]).toMatch(/^  vicreg      48\.0  [▁▂▃▄▅▆▇█]+  invariance 24\.0, variance 4\.73, covariance 19\.3$/);
+    for (const l of lines) expect(l.length).toBeLessThanOrEqual(80);
+
+    const many = Object.fromEntries(Array.from({ length: 9 }, (_, i) => [`t${i}`, i]));
+    const rows = render(<TermsPanel terms={many} histories={{}} />).lastFrame()!.split('\n');
+    expect(rows).toHaveLength(MAX_TERM_ROWS);
+    expect(rows.at(-1)).toBe(`  … ${9 - MAX_TERM_ROWS + 1} more terms`);
+  });
+
+  it('StdPanel shows the std, its min and sparkline, and the collapse warning only while it fires', () => {
+    const series = [0.069, 0.07, 0.05, 0.03, 0.012];
+    const ok = render(<StdPanel std={0.0523} minStd={0.05} initialStd={0.069} collapse="ok" series={series} width={10} />);
+    expect(ok.lastFrame()).toBe('std  0.0523  min 0.0500  ██▆▃▁');
+    const collapsing = render(
+      <StdPanel std={0.012} minStd={0.012} initialStd={0.069} collapse="collapsing" series={series} width={10} />,
+    ).lastFrame()!;
+    expect(collapsing.split('\n')).toEqual([
+      'std  0.0120  min 0.0120  ██▆▃▁',
+      '⚠ std at 17% of its first value 0.0690: the representation may be collapsing',
+    ]);
+    const collapsed = render(
+      <StdPanel std={0.0003} minStd={0.0003} initialStd={0.069} collapse="collapsed" series={series} width={10} />,
+    ).lastFrame()!;
+    expect(collapsed).toContain('✗ std at 0.4% of its first value 0.0690: the representation has collapsed');
+  });
+
+  it('Stats shows teacher momentum after the lr', () => {
+    const props = { lr: 0.001, imagesPerSec: 812.4, stepMs: 315.2, elapsedMs: 35_000 };
+    expect(render(<Stats {...props} momentum={{ target: 0.99621 }} />).lastFrame()).toBe(
+      'lr 1.00e-3 · m 0.9962 · 812 img/s · 315 ms/step · elapsed 0:35',
+    );
+    expect(render(<Stats {...props} momentum={{ student_ema: 0.996, key: 0.999 }} />).lastFrame()).toBe(
+      'lr 1.00e-3 · m student_ema 0.9960, key 0.9990 · 812 img/s · 315 ms/step · elapsed 0:35',
+    );
+    expect(render(<Stats {...props} momentum={null} />).lastFrame()).toBe(
+      'lr 1.00e-3 · 812 img/s · 315 ms/step · elapsed 0:35',
+    );
+  });
+
+  it('RunView at 80 columns shows terms, std, momentum and the collapse warning, tidily', () => {
+    const events = scriptedRun({
+      recipe: 'vicreg',
+      epochs: 2,
+      stepsPerEpoch: 117,
+      terms: vicreg,
+      embeddingStd: (k) => (k <= 60 ? 0.069 : 0.069 * Math.exp(-(k - 60) / 25)),
+      momentum: (k) => ({ target: scriptedMomentum(k, 234) }),
+    });
+    const frame = render(<RunView state={reduceAll(upTo(events, 110))} columns={80} />).lastFrame()!;
+    const lines = frame.split('\n');
+    // The collapse warning, once above (permanent; wrapped at ink's width) and live below the std.
+    expect(frame).toMatch(
+      /^⚠ \[collapse\] embedding std fell from 0\.0690 to 0\.0134 by step 101: the representation may be\s+collapsing\n/,
+    );
+    expect(frame).toMatch(/\n {2}vicreg {3}49\.0 {2}[▁▂▃▄▅▆▇█]+ {2}invariance 24\.5, variance 4\.73, covariance 19\.8\n/);
+    expect(frame).toMatch(/\nstd {2}0\.00934 {2}min 0\.00934 {2}[▁▂▃▄▅▆▇█]{50}\n/);
+    expect(frame).toContain('\n⚠ std at 14% of its first value 0.0690: the representation may be collapsing\n');
+    expect(frame).toMatch(/\nlr [^ ]+ · m 0\.9978 · \d+ img\/s/);
+    // The live panel fits 80 columns; the std sparkline is as wide as the loss one.
+    const live = lines.slice(lines.findIndex((l) => l.startsWith('ssl vicreg')));
+    for (const l of live) expect(l.length, l).toBeLessThanOrEqual(80);
+    const loss = live.find((l) => l.startsWith('loss '))!;
+    const std = live.find((l) => l.startsWith('std '))!;
+    expect(spark(loss)).toBe(50);
+    expect(spark(std)).toBe(50);
+    expect(std.length).toBe(loss.length + 2); // 0.00934 twice: one character wider than 0.0523
+  });
+
+  it('RunView without terms or teachers (the quickstart) looks as before, plus the std line', () => {
+    for (const step of [120, 234]) {
+      const before = render(<RunView state={reduceAll(upTo(scriptedRun({ epochs: 2, stepsPerEpoch: 117 }), step))} />);
+      const beforeFrame = before.lastFrame()!;
+      const withStd = scriptedRun({ epochs: 2, stepsPerEpoch: 117, embeddingStd: scriptedStd });
+      const after = render(<RunView state={reduceAll(upTo(withStd, step))} />).lastFrame()!.split('\n');
+      const i = after.findIndex((l) => l.startsWith('std '));
+      expect(after[i]).toMatch(/^std {2}0\.08\d\d {2}min 0\.0606 {2}[▁▂▃▄▅▆▇█]{50}$/);
+      expect(after.filter((_, j) => j !== i).join('\n')).toBe(beforeFrame);
+      expect(after[i - 1]).toMatch(/^loss /);
+    }
   });
 });
 

@@ -8,16 +8,22 @@ import {
   formatDuration,
   formatLoss,
   formatLr,
+  formatMomenta,
   formatParameters,
   formatPercent,
   formatRate,
   formatSeconds,
   formatSpan,
+  formatStd,
+  formatValue,
+  groupTerms,
 } from '../format.js';
 import { sparkline } from '../sparkline.js';
 import {
   lossSeries,
   type CheckpointItem,
+  type CollapseLevel,
+  type LossHistory,
   type EpochSummary,
   type FinishedItem,
   type ProbeResult,
@@ -138,19 +144,131 @@ export function LossPanel({ series, loss, minLoss, width = 40 }: LossPanelProps)
   );
 }
 
+export interface TermsPanelProps {
+  /** Latest values by key (`term` and `term/part`), as in the step event. */
+  readonly terms: Readonly<Record<string, number>>;
+  /** History per key (only the terms' own are drawn). */
+  readonly histories: Readonly<Record<string, LossHistory>>;
+  /** Terminal width. */
+  readonly columns?: number;
+  /** Column where the sparklines should end (to line up with the loss sparkline). */
+  readonly sparkEnd?: number;
+}
+
+/** Term rows shown at most; the rest are counted on one more row. */
+export const MAX_TERM_ROWS = 6;
+
+/**
+ * One row per loss term under the loss line: unweighted value, its sparkline, and its parts.
+ *
+ *       nt_xent     4.12  ▇▆▅▄▃▃▂▂▂▁▁▁
+ *       vicreg      57.9  ▇▅▄▃▂▂▁▁  invariance 29.4, variance 4.73, covariance 23.8
+ */
+export function TermsPanel({ terms, histories, columns = 80, sparkEnd = 75 }: TermsPanelProps) {
+  const groups = groupTerms(terms);
+  if (groups.length === 0) return null;
+  const shown = groups.length > MAX_TERM_ROWS ? groups.slice(0, MAX_TERM_ROWS - 1) : groups;
+  const nameWidth = Math.min(16, Math.max(...shown.map((g) => g.name.length)));
+  const prefix = 2 + nameWidth + 1 + 6 + 2;
+  const partsText = shown.map((g) => g.parts.map((p) => `${p.name} ${formatValue(p.value)}`).join(', '));
+  const longestParts = Math.max(...partsText.map((t) => t.length));
+  const room = longestParts > 0 ? columns - 1 - prefix - 2 - longestParts : sparkEnd - prefix;
+  const width = clamp(Math.min(room, sparkEnd - prefix), 8, 60);
+  return (
+    <Box flexDirection="column">
+      {shown.map((g, i) => {
+        const history = histories[g.name];
+        return (
+          <Text key={g.name} wrap="truncate-end">
+            {'  '}
+            {g.name.length > nameWidth ? `${g.name.slice(0, nameWidth - 1)}…` : g.name.padEnd(nameWidth)}{' '}
+            <Text bold>{(g.value === undefined ? '' : formatValue(g.value)).padStart(6)}</Text>
+            {'  '}
+            <Text color="magenta">{history ? sparkline(lossSeries(history), width).padEnd(width) : ' '.repeat(width)}</Text>
+            {partsText[i] && <Text dimColor>{`  ${partsText[i]}`}</Text>}
+          </Text>
+        );
+      })}
+      {shown.length < groups.length && (
+        <Text dimColor wrap="truncate-end">
+          {'  '}… {groups.length - shown.length} more terms
+        </Text>
+      )}
+    </Box>
+  );
+}
+
+export interface StdPanelProps {
+  readonly std: number | null;
+  readonly minStd: number | null;
+  readonly initialStd: number | null;
+  readonly collapse: CollapseLevel;
+  readonly series: readonly number[];
+  /** Sparkline width in cells. */
+  readonly width?: number;
+}
+
+const collapseColor = (level: CollapseLevel) => (level === 'collapsed' ? 'red' : level === 'collapsing' ? 'yellow' : undefined);
+
+function percentOf(std: number, initialStd: number): string {
+  const pct = (std / initialStd) * 100;
+  return `${pct >= 1 ? Math.round(pct) : pct.toPrecision(1)}%`;
+}
+
+/**
+ * The embedding std (collapse signal), aligned under the loss line, and while the collapse rule
+ * fires (see `COLLAPSING_RATIO` in state.ts) a warning in yellow, or red once collapsed:
+ *
+ *     std  0.0120  min 0.0118  ▇▇▆▅▄▃▂▁
+ *     ⚠ std at 17% of its first value 0.0690: the representation may be collapsing
+ */
+export function StdPanel({ std, minStd, initialStd, collapse, series, width = 40 }: StdPanelProps) {
+  const color = collapseColor(collapse);
+  const value = formatStd(std);
+  return (
+    <Box flexDirection="column">
+      <Text wrap="truncate-end">
+        <Text>std  </Text>
+        <Text bold color={color}>
+          {value.padEnd(6)}
+        </Text>
+        <Text dimColor>  min {formatStd(minStd).padEnd(6)}</Text>
+        {'  '}
+        <Text color={color ?? 'cyan'}>{sparkline(series, width)}</Text>
+      </Text>
+      {collapse !== 'ok' && std != null && (
+        <Text color={color} wrap="truncate-end">
+          {collapse === 'collapsed' ? '✗' : '⚠'} std{' '}
+          {initialStd != null ? `at ${percentOf(std, initialStd)} of its first value ${formatStd(initialStd)}` : `is ${value}`}
+          : the representation {collapse === 'collapsed' ? 'has collapsed' : 'may be collapsing'}
+        </Text>
+      )}
+    </Box>
+  );
+}
+
 export interface StatsProps {
   readonly lr: number | null;
+  /** Each teacher's EMA momentum; shown after the lr when present. */
+  readonly momentum?: Readonly<Record<string, number>> | null;
   readonly imagesPerSec: number | null;
   readonly stepMs: number | null;
   readonly elapsedMs: number;
 }
 
-/** `lr 1.00e-3 · 812 img/s · 315 ms/step · elapsed 0:35` */
-export function Stats({ lr, imagesPerSec, stepMs, elapsedMs }: StatsProps) {
+/** `lr 1.00e-3 · 812 img/s · 315 ms/step · elapsed 0:35`; with teachers `lr 1.00e-3 · m 0.9962 · …`. */
+export function Stats({ lr, momentum, imagesPerSec, stepMs, elapsedMs }: StatsProps) {
+  const hasMomentum = momentum != null && Object.keys(momentum).length > 0;
   return (
     <Text wrap="truncate-end" dimColor>
       lr <Text color="yellow">{formatLr(lr)}</Text>
       <Sep />
+      {hasMomentum && (
+        <>
+          m <Text color="yellow">{formatMomenta(momentum)}</Text>
+          <Sep />
+        </>
+      )}
       <Text color="blue">{formatRate(imagesPerSec)}</Text> img/s
       <Sep />
       {stepMs == null ? '-' : Math.round(stepMs)} ms/step
@@ -280,6 +398,9 @@ export function Summary({ end }: SummaryProps) {
   );
 }
 
+/** Where LossPanel's sparkline starts (`loss 4.8123  min 4.7012  `), for lining up the others. */
+const LOSS_SPARK_START = 25;
+
 export interface RunViewProps {
   readonly state: RunViewState;
   /** Terminal width; sizes the bar and the sparkline. */
@@ -312,8 +433,27 @@ export function RunView({ state, columns = 80 }: RunViewProps) {
               minLoss={state.minLoss}
               width={sparkWidth}
             />
+            {state.terms && (
+              <TermsPanel
+                terms={state.terms}
+                histories={state.termHistory}
+                columns={columns}
+                sparkEnd={LOSS_SPARK_START + sparkWidth}
+              />
+            )}
+            {state.embeddingStd != null && (
+              <StdPanel
+                std={state.embeddingStd}
+                minStd={state.minStd}
+                initialStd={state.initialStd}
+                collapse={state.collapse}
+                series={lossSeries(state.stdHistory)}
+                width={sparkWidth}
+              />
+            )}
             <Stats
               lr={state.lr}
+              momentum={state.momentum}
               imagesPerSec={state.imagesPerSec}
               stepMs={state.stepMs}
               elapsedMs={state.elapsedMs}
