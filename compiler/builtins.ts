@@ -289,6 +289,12 @@ export const builtinList: readonly BuiltinSpec[] = [
       pool,
     ],
   },
+  {
+    name: 'normalize',
+    kind: 'network-stage',
+    doc: "L2-normalise each example's vector (each token's, for per-token outputs); no parameters. DINO normalises its head's bottleneck: mlp([256, 256, 64]) -> normalize() -> mlp([1024]).",
+    params: [],
+  },
   // -- teachers -----------------------------------------------------------------------------------
   {
     name: 'ema',

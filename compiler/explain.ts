@@ -246,6 +246,9 @@ function stageCount(stage: Stage): LayerCount {
       if (stage.pool === 'mean') add(0, 0, dim);
       break;
     }
+    case 'normalize':
+      add(0, 0, prod(stage.outputShape));
+      break;
     case 'mlp': {
       // Rank-2 input [T, D] is transformed token by token; anything else is flattened.
       const tokens = stage.inputShape.length === 2 ? stage.inputShape[0] : 1;
@@ -377,6 +380,8 @@ export function formatStage(stage: Stage): string {
       return `resnet(widths ${list(stage.widths)}, depth ${stage.depth}, norm ${stage.norm}, ${stage.activation})`;
     case 'transformer':
       return `transformer(patch ${stage.patch}, dim ${stage.dim}, depth ${stage.depth}, heads ${stage.heads}, mlp_ratio ${formatNumber(stage.mlpRatio)}, ${stage.tokens} tokens, pool ${stage.pool})`;
+    case 'normalize':
+      return 'normalize()';
     case 'mlp':
       return `mlp(${list(stage.widths)}, norm ${stage.norm}, ${stage.activation})`;
     default:

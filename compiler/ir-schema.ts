@@ -79,6 +79,7 @@ export const irSchema: Schema = {
           origin,
         }),
         obj({ kind: konst('conv1d'), channels: posIntList, kernel: posInt, stride: posInt, norm, activation, pool, inputShape: shape, outputShape: shape, origin }),
+        obj({ kind: konst('normalize'), inputShape: shape, outputShape: shape, origin }),
         obj({ kind: konst('mlp'), widths: posIntList, norm, activation, inputShape: shape, outputShape: shape, origin }),
       ],
     },

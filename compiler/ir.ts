@@ -191,6 +191,16 @@ export type Stage =
     }
   | {
       /**
+       * L2 normalisation of each example's vector (each token's, for [T, D]): x / max(|x|, 1e-12).
+       * DINO's head normalises its bottleneck before the last linear layer. No parameters.
+       */
+      kind: 'normalize';
+      inputShape: number[];
+      outputShape: number[];
+      origin: Span;
+    }
+  | {
+      /**
        * Dense layers; every width but the last is followed by norm and activation, the last is
        * linear (a projector head). Per-example input of rank 2 [T, D] (tokens) is transformed
        * token by token -> [T, widths.last]; any other input is flattened first -> [widths.last].

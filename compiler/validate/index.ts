@@ -851,6 +851,9 @@ class Checker {
       case 'conv1d':
         stage = { kind: 'conv1d', channels: ints(a['channels']), kernel: num(a['kernel'])!, stride: num(a['stride'])!, norm, activation, pool, origin };
         break;
+      case 'normalize':
+        stage = { kind: 'normalize', origin };
+        break;
       case 'transformer':
         // `tokens` is fixed by the input shape when the network is first applied.
         stage = { kind: 'transformer', patch: num(a['patch'])!, dim: num(a['dim'])!, depth: num(a['depth'])!, heads: num(a['heads'])!, mlpRatio: num(a['mlp_ratio'])!, pool, tokens: 0, origin };

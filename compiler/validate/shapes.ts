@@ -117,6 +117,8 @@ export function stageOutputShape(stage: StageSpec, input: readonly number[]): Sh
       }
       return { ok: true, shape: stage.pool === 'mean' ? [stage.dim] : [tokens, stage.dim] };
     }
+    case 'normalize':
+      return { ok: true, shape: [...input] };
     case 'mlp': {
       const last = stage.widths[stage.widths.length - 1]!;
       // Rank-2 inputs are tokens: the MLP acts on each one (a per-token head); others are flattened.

@@ -10,6 +10,7 @@ import { createConvnet } from './convnet.js';
 import { layerTarget } from './layer-target.js';
 import { maskInput, type MaskGeometry } from './mask-input.js';
 import { createMlp } from './mlp.js';
+import { createNormalize } from './normalize.js';
 import { createResnet } from './resnet.js';
 import type { StageModule } from './stage.js';
 import { createTransformer, type TransformerModule } from './transformer.js';
@@ -91,6 +92,9 @@ export function createNetwork(net: Network, rng: Rng, options: CreateNetworkOpti
           break;
         case 'mlp':
           stages.push(createMlp(stage, prefix, rng));
+          break;
+        case 'normalize':
+          stages.push(createNormalize(stage, prefix));
           break;
         default:
           throw new Error(`${prefix}: unknown stage kind '${(stage as { kind: string }).kind}'`);
