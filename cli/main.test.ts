@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -37,10 +37,12 @@ describe('ssl CLI: usage errors exit 2 with a clear message', () => {
 });
 
 describe('ssl check', () => {
-  it('passes every example and fixture', async () => {
-    const r = await ssl('check', 'examples/quickstart.ssl', 'examples/quickstart-mlp.ssl', 'recipes/simclr.ssl', 'test/fixtures/tiny.ssl');
+  it('passes every recipe, example and fixture with no warnings', async () => {
+    const files = ['recipes', 'examples'].flatMap((dir) => readdirSync(dir).filter((f) => f.endsWith('.ssl')).map((f) => join(dir, f)));
+    expect(files.length).toBeGreaterThanOrEqual(12);
+    const r = await ssl('check', ...files, 'test/fixtures/tiny.ssl', 'test/fixtures/extends-simclr.ssl');
     expect(r.code).toBe(0);
-    expect(r.err).toContain('4 files checked: 0 errors, 0 warnings');
+    expect(r.err).toContain(`${files.length + 2} files checked: 0 errors, 0 warnings`);
   });
 
   it('exits 1 and prints file:line:col, the code, a caret and the suggestion', async () => {

@@ -151,7 +151,7 @@ const lr: ParamSpec = {
   exclusiveMin: true,
   doc: 'Peak learning rate; arithmetic over `batch` is allowed (`0.3 * batch / 256`).',
 };
-const weightDecay = (dflt: number): ParamSpec => ({ name: 'weight_decay', type: { kind: 'number' }, default: dflt, min: 0, doc: 'L2 weight decay.' });
+const weightDecay = (dflt: number): ParamSpec => ({ name: 'weight_decay', type: { kind: 'number' }, default: dflt, schedulable: true, min: 0, doc: 'L2 weight decay; may be a ramp (`1e-4 -> 1e-5 cosine`).' });
 const probeCommon: ParamSpec[] = [
   { name: 'fit', type: { kind: 'data' }, doc: "Labelled data the probe is fitted on (default: the training data's train split, all labels)." },
   { name: 'on', type: { kind: 'data' }, required: true, doc: 'Held-out data the probe accuracy is reported on.' },

@@ -392,13 +392,13 @@ export function formatStage(stage: Stage): string {
 function formatOptimizer(o: Optimizer): string {
   switch (o.kind) {
     case 'sgd':
-      return `sgd lr ${formatNumber(o.lr)}, momentum ${formatNumber(o.momentum)}${o.nesterov ? ' (nesterov)' : ''}, weight decay ${formatNumber(o.weightDecay)}`;
+      return `sgd lr ${formatNumber(o.lr)}, momentum ${formatNumber(o.momentum)}${o.nesterov ? ' (nesterov)' : ''}, weight decay ${formatScalar(o.weightDecay)}`;
     case 'adam':
-      return `adam lr ${formatNumber(o.lr)}, betas ${formatNumber(o.beta1)}/${formatNumber(o.beta2)}, eps ${formatNumber(o.epsilon)}, weight decay ${formatNumber(o.weightDecay)}`;
+      return `adam lr ${formatNumber(o.lr)}, betas ${formatNumber(o.beta1)}/${formatNumber(o.beta2)}, eps ${formatNumber(o.epsilon)}, weight decay ${formatScalar(o.weightDecay)}`;
     case 'adamw':
       return `adamw lr ${formatNumber(o.lr)}, betas ${formatNumber(o.beta1)}/${formatNumber(o.beta2)}, eps ${formatNumber(o.epsilon)}, weight decay ${formatScalar(o.weightDecay)} (decoupled)`;
     case 'lars':
-      return `lars lr ${formatNumber(o.lr)}, momentum ${formatNumber(o.momentum)}, weight decay ${formatNumber(o.weightDecay)}, eta ${formatNumber(o.eta)}${o.excludeBiasAndNorm ? ', biases and norms excluded' : ''}`;
+      return `lars lr ${formatNumber(o.lr)}, momentum ${formatNumber(o.momentum)}, weight decay ${formatScalar(o.weightDecay)}, eta ${formatNumber(o.eta)}${o.excludeBiasAndNorm ? ', biases and norms excluded' : ''}`;
     default:
       return (o as { kind: string }).kind;
   }

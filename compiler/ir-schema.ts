@@ -145,10 +145,10 @@ export const irSchema: Schema = {
     }),
     Optimizer: {
       oneOf: [
-        obj({ kind: konst('sgd'), lr: number, momentum: number, nesterov: bool, weightDecay: number, origin }),
-        obj({ kind: konst('adam'), lr: number, beta1: number, beta2: number, epsilon: number, weightDecay: number, origin }),
+        obj({ kind: konst('sgd'), lr: number, momentum: number, nesterov: bool, weightDecay: ref('Scalar'), origin }),
+        obj({ kind: konst('adam'), lr: number, beta1: number, beta2: number, epsilon: number, weightDecay: ref('Scalar'), origin }),
         obj({ kind: konst('adamw'), lr: number, beta1: number, beta2: number, epsilon: number, weightDecay: ref('Scalar'), origin }),
-        obj({ kind: konst('lars'), lr: number, momentum: number, weightDecay: number, eta: number, excludeBiasAndNorm: bool, origin }),
+        obj({ kind: konst('lars'), lr: number, momentum: number, weightDecay: ref('Scalar'), eta: number, excludeBiasAndNorm: bool, origin }),
       ],
     },
     Schedule: {

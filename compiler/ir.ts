@@ -334,8 +334,8 @@ export interface Graph {
 // Optimisation
 
 export type Optimizer =
-  | { kind: 'sgd'; lr: number; momentum: number; nesterov: boolean; weightDecay: number; origin: Span }
-  | { kind: 'adam'; lr: number; beta1: number; beta2: number; epsilon: number; weightDecay: number; origin: Span }
+  | { kind: 'sgd'; lr: number; momentum: number; nesterov: boolean; weightDecay: Scalar; origin: Span }
+  | { kind: 'adam'; lr: number; beta1: number; beta2: number; epsilon: number; weightDecay: Scalar; origin: Span }
   /** AdamW (Loshchilov & Hutter 2019): Adam with decoupled weight decay w <- w - lr * wd * w. */
   | { kind: 'adamw'; lr: number; beta1: number; beta2: number; epsilon: number; weightDecay: Scalar; origin: Span }
   | {
@@ -343,7 +343,7 @@ export type Optimizer =
       kind: 'lars';
       lr: number;
       momentum: number;
-      weightDecay: number;
+      weightDecay: Scalar;
       eta: number;
       /** Biases and norm parameters skip weight decay and adaptation, as in SimCLR/BYOL. */
       excludeBiasAndNorm: boolean;

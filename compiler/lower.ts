@@ -92,10 +92,10 @@ export function lower(checked: Checked, resolved: Resolved, uri: string): IR {
   let optimizer: Optimizer;
   switch (opt.fn) {
     case 'sgd':
-      optimizer = { kind: 'sgd', lr: n(a['lr']), momentum: n(a['momentum']), nesterov: b(a['nesterov']), weightDecay: n(a['weight_decay']), origin };
+      optimizer = { kind: 'sgd', lr: n(a['lr']), momentum: n(a['momentum']), nesterov: b(a['nesterov']), weightDecay: scalar(a['weight_decay'], stepsPerEpoch, totalSteps), origin };
       break;
     case 'adam':
-      optimizer = { kind: 'adam', lr: n(a['lr']), beta1: n(a['beta1']), beta2: n(a['beta2']), epsilon: n(a['epsilon']), weightDecay: n(a['weight_decay']), origin };
+      optimizer = { kind: 'adam', lr: n(a['lr']), beta1: n(a['beta1']), beta2: n(a['beta2']), epsilon: n(a['epsilon']), weightDecay: scalar(a['weight_decay'], stepsPerEpoch, totalSteps), origin };
       break;
     case 'adamw':
       optimizer = {
@@ -113,7 +113,7 @@ export function lower(checked: Checked, resolved: Resolved, uri: string): IR {
         kind: 'lars',
         lr: n(a['lr']),
         momentum: n(a['momentum']),
-        weightDecay: n(a['weight_decay']),
+        weightDecay: scalar(a['weight_decay'], stepsPerEpoch, totalSteps),
         eta: n(a['eta']),
         excludeBiasAndNorm: b(a['exclude_bias_and_norm']),
         origin,

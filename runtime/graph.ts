@@ -48,18 +48,17 @@ export class TrainingGraph {
   constructor(private readonly ir: IR, rng: Rng) {
     this.nodes = [...ir.graph.nodes].sort((a, b) => a.id - b.id);
     this.byId = new Map(this.nodes.map((n) => [n.id, n]));
-    const masked = new Set(this.nodes.flatMap((n) => (n.kind === 'apply' && n.mask !== undefined ? [ir.teachers[n.network]?.of ?? n.network] : [])));
     this.networks = new Map();
     this.teachers = new Map();
     this.views = new Map();
     this.masks = new Map();
     this.losses = new Map();
     try {
-      for (const [name, net] of Object.entries(ir.networks)) this.networks.set(name, createNetwork(net, rng.fork(), { maskToken: masked.has(name) }));
+      for (const [name, net] of Object.entries(ir.networks)) this.networks.set(name, createNetwork(net, rng.fork()));
       for (const [name, t] of Object.entries(ir.teachers ?? {})) {
         const student = this.networks.get(t.of);
         if (!student) throw new Error(`teacher '${name}' follows network '${t.of}', which the IR does not define`);
-        const teacher = createNetwork({ ...ir.networks[t.of]!, name }, rng.fork(), { maskToken: masked.has(t.of) });
+        const teacher = createNetwork({ ...ir.networks[t.of]!, name }, rng.fork());
         copyWeights(student, teacher);
         this.teachers.set(name, teacher);
       }

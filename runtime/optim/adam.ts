@@ -8,6 +8,7 @@
  */
 import type { Optimizer } from '../../compiler/ir.js';
 import { tf } from '../tf.js';
+import { scalarAt } from './scalar.js';
 import { checkHyper, checkParams, gradientsFor, Slots } from './slots.js';
 import type { OptimizerState, ParamEntry } from './types.js';
 
@@ -18,11 +19,14 @@ export function createAdam(opt: AdamConfig, params: ParamEntry[]): OptimizerStat
   checkHyper('adam', 'beta1', opt.beta1, 0, 1, true);
   checkHyper('adam', 'beta2', opt.beta2, 0, 1, true);
   checkHyper('adam', 'epsilon', opt.epsilon, 0);
-  checkHyper('adam', 'weightDecay', opt.weightDecay, 0);
   const slots = new Slots();
   const steps = new Map<string, number>();
+  // The decay may be a ramp: evaluated at this optimizer's step count (one apply per training step).
+  let step = 0;
   return {
     apply(grads, lr) {
+      const wd = scalarAt(opt.weightDecay, step++);
+      if (!(wd >= 0)) throw new Error(`adam: weight decay must be >= 0, got ${wd}`);
       for (const [{ variable: w }, grad] of gradientsFor(params, grads, lr, 'adam')) {
         const t = (steps.get(w.name) ?? 0) + 1;
         steps.set(w.name, t);
@@ -30,7 +34,7 @@ export function createAdam(opt: AdamConfig, params: ParamEntry[]): OptimizerStat
         const bc2 = 1 - opt.beta2 ** t;
         tf.tidy(() => {
           let g = tf.reshape(grad, w.shape);
-          if (opt.weightDecay > 0) g = tf.add(g, tf.mul(w, opt.weightDecay));
+          if (wd > 0) g = tf.add(g, tf.mul(w, wd));
           const m = slots.get(w, 'm');
           const v = slots.get(w, 'v');
           const mNext = tf.add(tf.mul(m, opt.beta1), tf.mul(g, 1 - opt.beta1));

@@ -14,6 +14,7 @@
  */
 import type { Optimizer } from '../../compiler/ir.js';
 import { tf } from '../tf.js';
+import { scalarAt } from './scalar.js';
 import { checkHyper, checkParams, gradientsFor, Slots } from './slots.js';
 import type { OptimizerState, ParamEntry } from './types.js';
 
@@ -22,19 +23,22 @@ type LarsConfig = Extract<Optimizer, { kind: 'lars' }>;
 export function createLars(opt: LarsConfig, params: ParamEntry[]): OptimizerState {
   checkParams(params, 'lars');
   checkHyper('lars', 'momentum', opt.momentum, 0, 1, true);
-  checkHyper('lars', 'weightDecay', opt.weightDecay, 0);
   checkHyper('lars', 'eta', opt.eta, 0);
   if (opt.eta <= 0) throw new Error(`lars: eta must be > 0, got ${opt.eta}`);
   const slots = new Slots();
+  // The decay may be a ramp: evaluated at this optimizer's step count (one apply per training step).
+  let step = 0;
   return {
     apply(grads, lr) {
+      const wd = scalarAt(opt.weightDecay, step++);
+      if (!(wd >= 0)) throw new Error(`lars: weight decay must be >= 0, got ${wd}`);
       for (const [{ variable: w, isBiasOrNorm }, grad] of gradientsFor(params, grads, lr, 'lars')) {
         const adapt = !(opt.excludeBiasAndNorm && isBiasOrNorm);
         tf.tidy(() => {
           let g = tf.reshape(grad, w.shape);
           let scaledLr: tf.Tensor | number = lr;
           if (adapt) {
-            if (opt.weightDecay > 0) g = tf.add(g, tf.mul(w, opt.weightDecay));
+            if (wd > 0) g = tf.add(g, tf.mul(w, wd));
             const wNorm = tf.sqrt(tf.sum(tf.square(w))); // scalar
             const gNorm = tf.sqrt(tf.sum(tf.square(g))); // scalar
             const ok = tf.logicalAnd(tf.greater(wNorm, 0), tf.greater(gNorm, 0));

@@ -141,6 +141,18 @@ describe('createOptimizer', () => {
     expectTrajectory(runTf(opt, 2), runReference(adamwRef(0.9, 0.999, 1e-8, [0.1, 0.2, 0.3, 0.4, 0.5])));
   });
 
+  it('sgd: a weight-decay ramp is evaluated at each step', () => {
+    const wds = [0.1, 0.075, 0.05, 0.025, 0];
+    const ramp = { kind: 'ramp' as const, from: 0.1, to: 0, shape: 'linear' as const, startStep: 0, endStep: 4 };
+    const opt: Optimizer = { kind: 'sgd', lr: 0.1, momentum: 0, nesterov: false, weightDecay: ramp, origin };
+    const ref: Ref = (w, g0, s, lr) => {
+      const t = ((s.t as number) ?? 0) + 1;
+      s.t = t;
+      return w.map((x, i) => x - lr * (g0[i]! + wds[t - 1]! * x));
+    };
+    expectTrajectory(runTf(opt, 0), runReference(ref));
+  });
+
   it('adam: bias-corrected moments and L2 weight decay match the reference', () => {
     for (const wd of [0, 0.05]) {
       const opt: Optimizer = { kind: 'adam', lr: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: wd, origin };

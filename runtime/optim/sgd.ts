@@ -10,6 +10,7 @@
  */
 import type { Optimizer } from '../../compiler/ir.js';
 import { tf } from '../tf.js';
+import { scalarAt } from './scalar.js';
 import { checkHyper, checkParams, gradientsFor, Slots } from './slots.js';
 import type { OptimizerState, ParamEntry } from './types.js';
 
@@ -18,15 +19,18 @@ type SgdConfig = Extract<Optimizer, { kind: 'sgd' }>;
 export function createSgd(opt: SgdConfig, params: ParamEntry[]): OptimizerState {
   checkParams(params, 'sgd');
   checkHyper('sgd', 'momentum', opt.momentum, 0, 1, true);
-  checkHyper('sgd', 'weightDecay', opt.weightDecay, 0);
   if (opt.nesterov && opt.momentum <= 0) throw new Error('sgd: nesterov needs momentum > 0');
   const slots = new Slots();
+  // The decay may be a ramp: evaluated at this optimizer's step count (one apply per training step).
+  let step = 0;
   return {
     apply(grads, lr) {
+      const wd = scalarAt(opt.weightDecay, step++);
+      if (!(wd >= 0)) throw new Error(`sgd: weight decay must be >= 0, got ${wd}`);
       for (const [{ variable: w }, grad] of gradientsFor(params, grads, lr, 'sgd')) {
         tf.tidy(() => {
           let g = tf.reshape(grad, w.shape);
-          if (opt.weightDecay > 0) g = tf.add(g, tf.mul(w, opt.weightDecay));
+          if (wd > 0) g = tf.add(g, tf.mul(w, wd));
           let d = g;
           if (opt.momentum > 0) {
             const buf = slots.get(w, 'momentum');
