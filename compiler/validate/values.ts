@@ -109,3 +109,22 @@ export function formatShape(shape: readonly number[]): string {
 export function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
 }
+
+// Readers for checked argument values. `bindArgs` has already type-checked and defaulted them, so a
+// mismatch here only means the argument was absent; the neutral fallback is never lowered.
+
+export function num(v: Value | undefined): number | undefined {
+  return v?.t === 'number' ? v.v : undefined;
+}
+export function bool(v: Value | undefined): boolean {
+  return v?.t === 'bool' ? v.v : false;
+}
+export function rng(v: Value | undefined): [number, number] {
+  return v?.t === 'range' ? [v.lo, v.hi] : [0, 0];
+}
+export function ints(v: Value | undefined): number[] {
+  return v?.t === 'list' ? v.items.map((i) => (i.t === 'number' ? i.v : 0)) : [];
+}
+export function enumOf(v: Value | undefined): string {
+  return v?.t === 'enum' ? v.v : '';
+}

@@ -122,10 +122,11 @@ describe('parameter counts', () => {
     expect(net.paramCount).toBe(lin(P, D) + N * D + maskToken + 2 * block + ln);
     expect(net.paramCount).toBe(7664);
     expect(net.state).toHaveLength(0);
-    // biases and LayerNorm gamma/beta are bias-or-norm; kernels, position embeddings, mask token are not
+    // biases, LayerNorm gamma/beta, position embeddings and the mask token are exempt from decay
+    // (timm / MAE no_weight_decay); kernels are not
     const flagged = net.trainable.filter((v) => net.isBiasOrNorm(v)).map((v) => v.name);
-    expect(flagged.every((n) => /\/(bias|gamma|beta)$/.test(n))).toBe(true);
-    expect(flagged).toHaveLength(1 + 2 * (2 + 6 + 2) + 1 + 1); // embed bias, per block 2 LN (2 each) + 6 biases, final LN
+    expect(flagged.every((n) => /\/(bias|gamma|beta|pos_embed|mask_token)$/.test(n))).toBe(true);
+    expect(flagged).toHaveLength(1 + 2 * (2 + 6 + 2) + 1 + 1 + 2); // embed bias, per block 2 LN (2 each) + 6 biases, final LN, pos_embed, mask_token
     const names = net.trainable.map((v) => v.name);
     expect(new Set(names).size).toBe(names.length);
     expect(names).toContain('t/0/pos_embed');

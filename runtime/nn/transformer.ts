@@ -144,9 +144,13 @@ export function createTransformer(stage: TransformerStage, prefix: string, rng: 
     embed = linear(vars, `${prefix}/embed`, patchDim, dim, rng);
     posEmbed = normalVariable(`${prefix}/pos_embed`, [tokens, dim], POS_EMBED_STD, rng);
     vars.trainable.push(posEmbed);
+    // Like biases and norms, position embeddings and the mask token are exempt from weight decay
+    // and LARS adaptation (timm / MAE `no_weight_decay`: {pos_embed, cls_token, mask_token}).
+    vars.biasOrNorm.add(posEmbed.name);
     if (options.maskToken) {
       maskToken = normalVariable(`${prefix}/mask_token`, [dim], MASK_TOKEN_STD, rng);
       vars.trainable.push(maskToken);
+      vars.biasOrNorm.add(maskToken.name);
     }
     for (let l = 0; l < depth; l++) {
       const b = `${prefix}/block${l}`;
