@@ -43,6 +43,7 @@
  * name is read as that string. A data, view or network name would be a type error there anyway.
  */
 import type * as A from './ast.js';
+import { forEachExpression } from './ast.js';
 import { builtins, paramForArgument, type BuiltinSpec } from './builtins.js';
 import { Codes } from './codes.js';
 import { cstToAst } from './cst-to-ast.js';
@@ -291,7 +292,7 @@ function lossArg(program: A.Program, root: A.Expression, target: ArgTarget): App
   const calls: A.Call[] = [];
   const seen = new Set<string>();
   const visit = (e: A.Expression) =>
-    forEach(e, (x) => {
+    forEachExpression(e, (x) => {
       if (x.kind === 'call' && builtins.get(x.callee.name)?.kind === 'loss') calls.push(x);
       if (x.kind === 'identifier' && lets.has(x.name) && !seen.has(x.name)) {
         seen.add(x.name);
@@ -310,40 +311,6 @@ function lossArg(program: A.Program, root: A.Expression, target: ArgTarget): App
   return (value) => {
     for (const c of matching) setArg(c.args, builtins.get(c.callee.name), target, value);
   };
-}
-
-function forEach(e: A.Expression, f: (x: A.Expression) => void): void {
-  const stack: A.Expression[] = [e];
-  while (stack.length > 0) {
-    const x = stack.pop()!;
-    f(x);
-    switch (x.kind) {
-      case 'call':
-        for (const a of x.args) stack.push(a.value);
-        break;
-      case 'binary':
-        stack.push(x.left, x.right);
-        break;
-      case 'unary':
-        stack.push(x.operand);
-        break;
-      case 'range':
-        stack.push(x.lo, x.hi);
-        break;
-      case 'list':
-        stack.push(...x.items);
-        break;
-      case 'chain':
-        stack.push(...x.stages);
-        if (x.shape) stack.push(x.shape);
-        break;
-      case 'pipeline':
-        stack.push(...x.stages);
-        break;
-      default:
-        break;
-    }
-  }
 }
 
 function networkArg(def: A.Definition, rest: Segment[], all: Segment[], at: (s: Segment) => ArgTarget): Apply {
@@ -394,11 +361,9 @@ function viewArg(def: A.Definition, rest: Segment[], all: Segment[], at: (s: Seg
   const src = at(rest[0]!).src;
   const name = def.name.name;
   const calls: A.Call[] = [];
-  forEach(def.value, (x) => {
+  forEachExpression(def.value, (x) => {
     if (x.kind === 'call') calls.push(x);
   });
-  // forEach is depth-first from the right; put the calls in source order.
-  calls.sort((a, b) => a.span.start.offset - b.span.start.offset);
   const opSeg = rest[0]!;
   const ops = calls.filter((c) => builtins.get(c.callee.name)?.kind === 'augmentation' || !builtins.has(c.callee.name));
   const matching = ops.filter((c) => c.callee.name === opSeg.text);

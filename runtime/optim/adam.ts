@@ -14,6 +14,29 @@ import type { OptimizerState, ParamEntry } from './types.js';
 
 type AdamConfig = Extract<Optimizer, { kind: 'adam' }>;
 
+/** Adam's hyperparameters, shared with AdamW. */
+export interface AdamMoments {
+  beta1: number;
+  beta2: number;
+  epsilon: number;
+}
+
+/**
+ * One Adam moment update for `w` with gradient `g` at its step `t` (from 1): assigns the slots m
+ * and v and returns the step lr * m_hat / (sqrt(v_hat) + eps) to subtract. Call inside tf.tidy.
+ * Shared by Adam and AdamW, which differ only in how weight decay enters.
+ */
+export function adamStep(slots: Slots, w: tf.Variable, g: tf.Tensor, t: number, lr: number, h: AdamMoments): tf.Tensor {
+  const m = slots.get(w, 'm');
+  const v = slots.get(w, 'v');
+  const mNext = tf.add(tf.mul(m, h.beta1), tf.mul(g, 1 - h.beta1));
+  const vNext = tf.add(tf.mul(v, h.beta2), tf.mul(tf.square(g), 1 - h.beta2));
+  m.assign(mNext);
+  v.assign(vNext);
+  const denom = tf.add(tf.sqrt(tf.div(vNext, 1 - h.beta2 ** t)), h.epsilon);
+  return tf.mul(tf.div(mNext, denom), lr / (1 - h.beta1 ** t));
+}
+
 export function createAdam(opt: AdamConfig, params: ParamEntry[]): OptimizerState {
   checkParams(params, 'adam');
   checkHyper('adam', 'beta1', opt.beta1, 0, 1, true);
@@ -30,19 +53,10 @@ export function createAdam(opt: AdamConfig, params: ParamEntry[]): OptimizerStat
       for (const [{ variable: w }, grad] of gradientsFor(params, grads, lr, 'adam')) {
         const t = (steps.get(w.name) ?? 0) + 1;
         steps.set(w.name, t);
-        const bc1 = 1 - opt.beta1 ** t;
-        const bc2 = 1 - opt.beta2 ** t;
         tf.tidy(() => {
           let g = tf.reshape(grad, w.shape);
           if (wd > 0) g = tf.add(g, tf.mul(w, wd));
-          const m = slots.get(w, 'm');
-          const v = slots.get(w, 'v');
-          const mNext = tf.add(tf.mul(m, opt.beta1), tf.mul(g, 1 - opt.beta1));
-          const vNext = tf.add(tf.mul(v, opt.beta2), tf.mul(tf.square(g), 1 - opt.beta2));
-          m.assign(mNext);
-          v.assign(vNext);
-          const denom = tf.add(tf.sqrt(tf.div(vNext, bc2)), opt.epsilon);
-          w.assign(tf.sub(w, tf.mul(tf.div(mNext, denom), lr / bc1)));
+          w.assign(tf.sub(w, adamStep(slots, w, g, t, lr, opt)));
         });
       }
     },

@@ -12,6 +12,7 @@
  */
 import type { Optimizer } from '../../compiler/ir.js';
 import { tf } from '../tf.js';
+import { adamStep } from './adam.js';
 import { scalarAt } from './scalar.js';
 import { checkHyper, checkParams, gradientsFor, Slots } from './slots.js';
 import type { OptimizerState, ParamEntry } from './types.js';
@@ -33,19 +34,9 @@ export function createAdamW(opt: AdamWConfig, params: ParamEntry[]): OptimizerSt
       for (const [{ variable: w }, grad] of gradientsFor(params, grads, lr, 'adamw')) {
         const t = (steps.get(w.name) ?? 0) + 1;
         steps.set(w.name, t);
-        const bc1 = 1 - opt.beta1 ** t;
-        const bc2 = 1 - opt.beta2 ** t;
         tf.tidy(() => {
-          const g = tf.reshape(grad, w.shape);
           const decayed = wd > 0 && !exempt.has(w.name) ? tf.mul(w, 1 - lr * wd) : w;
-          const m = slots.get(w, 'm');
-          const v = slots.get(w, 'v');
-          const mNext = tf.add(tf.mul(m, opt.beta1), tf.mul(g, 1 - opt.beta1));
-          const vNext = tf.add(tf.mul(v, opt.beta2), tf.mul(tf.square(g), 1 - opt.beta2));
-          m.assign(mNext);
-          v.assign(vNext);
-          const denom = tf.add(tf.sqrt(tf.div(vNext, bc2)), opt.epsilon);
-          w.assign(tf.sub(decayed, tf.mul(tf.div(mNext, denom), lr / bc1)));
+          w.assign(tf.sub(decayed, adamStep(slots, w, tf.reshape(grad, w.shape), t, lr, opt)));
         });
       }
     },
