@@ -111,6 +111,8 @@ export function createInfoNce(name: string, options: InfoNceOptions = {}): InfoN
   const seed = options.seed ?? hashSeed(name);
   let queue: tf.Variable | null = null;
   let pointer: tf.Variable | null = null;
+  /** The pointer's value, mirrored on the host so a step never reads it back from the device. */
+  let at = 0;
   let stash: tf.Tensor2D | null = null;
   const state: tf.Variable[] = [];
 
@@ -118,6 +120,7 @@ export function createInfoNce(name: string, options: InfoNceOptions = {}): InfoN
     const init = initialQueue(size, dim, seed), zero = tf.scalar(0, 'int32');
     queue = tf.variable(init, false, `${name}/queue`);
     pointer = tf.variable(zero, false, `${name}/queue_pointer`);
+    at = 0;
     tf.dispose([init, zero]); // the variables hold their own reference to the data
     state.push(queue, pointer);
   };
@@ -135,7 +138,7 @@ export function createInfoNce(name: string, options: InfoNceOptions = {}): InfoN
 
   return {
     get pointer() {
-      return pointer === null ? -1 : pointer.dataSync()[0];
+      return pointer === null ? -1 : at;
     },
     state,
     forward(inputs, mask, params) {
@@ -163,10 +166,12 @@ export function createInfoNce(name: string, options: InfoNceOptions = {}): InfoN
     afterStep() {
       if (stash === null || queue === null || pointer === null) return;
       const q: tf.Variable = queue, p: tf.Variable = pointer;
-      const next = enqueue(q as unknown as tf.Tensor2D, stash, p.dataSync()[0]);
+      const next = enqueue(q as unknown as tf.Tensor2D, stash, at);
       q.assign(next.queue);
       next.queue.dispose();
-      tf.tidy(() => p.assign(tf.scalar(next.pointer, 'int32')));
+      at = next.pointer;
+      // The variable keeps the pointer for checkpoints; it is written, never read, per step.
+      tf.tidy(() => p.assign(tf.scalar(at, 'int32')));
       dropStash();
     },
     dispose() {
