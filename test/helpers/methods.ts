@@ -69,6 +69,11 @@ export async function trainRecipe(path: string, options: MethodRunOptions = {}):
     graph.dispose();
     optimizer.dispose();
   }
+  const losses = results.map((r) => r.loss);
+  console.log(
+    `${path}: ${results.length} steps at batch ${batch}: loss (mean of 5) ${mean(losses.slice(0, 5)).toFixed(4)} -> ${mean(losses.slice(-5)).toFixed(4)}, ` +
+      `tensors ${tensors[1]} -> ${tensors[tensors.length - 1]}`,
+  );
   return { ir, steps: results, tensors };
 }
 
