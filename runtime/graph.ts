@@ -102,11 +102,8 @@ export class TrainingGraph {
         values.set(node.id, batch);
         continue;
       }
-      const input = values.get((node as { input: number }).input);
-      if (!input) continue; // depends on a network: not data-only
-      if (node.kind === 'view') values.set(node.id, this.views.get(node.view)!(input as tf.Tensor4D));
-      else if (node.kind === 'mask') values.set(node.id, this.masks.get(node.id)!(input.shape[0]));
-      else if (node.kind === 'patchify') values.set(node.id, patchify(input, node.patch, node.normalize));
+      if (!values.has((node as { input: number }).input)) continue; // depends on a network: not data-only
+      values.set(node.id, this.evaluate(node, values, true, 0, new Map()));
     }
     return values;
   }
