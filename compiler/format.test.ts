@@ -8,6 +8,7 @@ import type { IToken } from 'chevrotain';
 import { describe, expect, it } from 'vitest';
 import { sslLexer } from '../grammar/tokens.js';
 import { format } from './format.js';
+import { mulberry32 as rng } from '../test/helpers/prng.js';
 
 const root = new URL('../', import.meta.url);
 function sslFiles(folder: string): { name: string; text: string }[] {
@@ -47,17 +48,6 @@ function spacingOnly(text: string): string[] {
     .filter((l, i, all) => l !== '' || (i > 0 && all[i - 1] !== ''));
 }
 
-/** mulberry32: a tiny seeded PRNG so failures reproduce. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Token-level mutants in the style of robustness.test.ts (most will not parse). */
 function tokenMutants(count: number, seed: number): string[] {

@@ -17,6 +17,7 @@ import { sslLexer } from '../grammar/tokens.js';
 import { allCodes, compile, type CompileOptions } from './index.js';
 import type { Diagnostic } from './diagnostics.js';
 import type { Span } from './ir.js';
+import { mulberry32 } from '../test/helpers/prng.js';
 
 const URI = 'fuzz.ssl';
 const TIME_LIMIT_MS = 2000;
@@ -31,17 +32,6 @@ function sslFiles(folder: string): string[] {
 }
 const seeds = [...sslFiles('recipes'), ...sslFiles('examples')];
 
-/** mulberry32: a tiny seeded PRNG so failures reproduce. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // ---------------------------------------------------------------------------------------------
 // The property

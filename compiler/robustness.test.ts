@@ -9,20 +9,10 @@ import { sslLexer } from '../grammar/tokens.js';
 import { SourceText, type Diagnostic } from './diagnostics.js';
 import { compile, validateIr } from './index.js';
 import type { Span } from './ir.js';
+import { mulberry32 as rng } from '../test/helpers/prng.js';
 
 const quickstart = readFileSync(new URL('../examples/quickstart.ssl', import.meta.url), 'utf8');
 
-/** mulberry32: a tiny seeded PRNG so failures reproduce. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function mutants(count: number, seed: number): string[] {
   const rand = rng(seed);
