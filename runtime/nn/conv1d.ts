@@ -16,6 +16,7 @@ import { tf } from '../tf.js';
 import { activate, checkActivation } from './activation.js';
 import type { NormalSource } from './init.js';
 import { checkInput, createWeightLayer, disposeStageVars, emptyStageVars, type StageModule, type WeightLayer } from './stage.js';
+import { convLayer } from './convnet.js';
 
 type Conv1dStage = Extract<Stage, { kind: 'conv1d' }>;
 
@@ -45,12 +46,11 @@ export function createConv1d(stage: Conv1dStage, prefix: string, rng: NormalSour
       const B = x.shape[0];
       const t0: number = anyLength ? x.shape[1]! : T;
       let h = tf.reshape(x, [B, 1, t0, C]) as tf.Tensor4D; // [B, 1, T, C]
-      for (const { kernel, bias, norm } of layers) {
-        const [kk, cin, cout] = kernel.shape;
-        h = tf.conv2d(h, tf.reshape(kernel, [1, kk, cin, cout]) as tf.Tensor4D, [1, stage.stride], 'same'); // [B, 1, ceil(T/s), Cout]
-        if (bias) h = tf.add(h, bias);
-        if (norm) h = norm.apply(h, training) as tf.Tensor4D;
-        h = activate(h, stage.activation);
+      for (const layer of layers) {
+        // The stored [k, Cin, Cout] kernel seen as a 1 x k conv2d kernel: convnet's layer does the rest.
+        const [k0, cin, cout] = layer.kernel.shape as [number, number, number];
+        const kernel = tf.reshape(layer.kernel, [1, k0, cin, cout]);
+        h = activate(convLayer(h, { ...layer, kernel }, [1, stage.stride], training), stage.activation); // [B, 1, ceil(T/s), Cout]
       }
       const [, , t, c] = h.shape;
       return stage.pool === 'mean' ? tf.mean(h, [1, 2]) : tf.reshape(h, [B, t, c]);

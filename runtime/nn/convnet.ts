@@ -28,7 +28,12 @@ export function toImage(x: tf.Tensor, inputShape: number[], where: string): tf.T
 }
 
 /** conv2d ('same') + optional bias + optional norm, no activation. */
-export function convLayer(h: tf.Tensor4D, { kernel, bias, norm }: WeightLayer, stride: number, training: boolean): tf.Tensor4D {
+export function convLayer(
+  h: tf.Tensor4D,
+  { kernel, bias, norm }: Pick<WeightLayer, 'bias' | 'norm'> & { kernel: tf.Tensor },
+  stride: number | [number, number],
+  training: boolean,
+): tf.Tensor4D {
   let y: tf.Tensor4D = tf.conv2d(h, kernel as tf.Tensor4D, stride, 'same');
   if (bias) y = tf.add(y, bias);
   if (norm) y = norm.apply(y, training) as tf.Tensor4D;
