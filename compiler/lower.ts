@@ -7,6 +7,7 @@
 import type { Checked } from './validate/index.js';
 import type { DataSource, GraphNode, IR, Network, Optimizer, Probe, Ramp, Scalar, Schedule, Teacher, View } from './ir.js';
 import { IR_VERSION } from './ir.js';
+import { reachable } from './graph-walk.js';
 import type { Resolved } from './resolve.js';
 import type { Value } from './validate/values.js';
 
@@ -71,15 +72,7 @@ export function lower(checked: Checked, resolved: Resolved, uri: string): IR {
     const node = nodes[r.node];
     if (node?.kind === 'loss') node.params[r.param] = scalar(r.ramp, stepsPerEpoch, totalSteps);
   }
-  const liveLoss = new Set<number>();
-  const stack = [lossNode];
-  while (stack.length > 0) {
-    const id = stack.pop()!;
-    if (liveLoss.has(id)) continue;
-    liveLoss.add(id);
-    const x = nodes[id];
-    if (x?.kind === 'sum') stack.push(...x.inputs);
-  }
+  const liveLoss = reachable(nodes, lossNode);
   const lossNodes = nodes.filter((x): x is Extract<GraphNode, { kind: 'loss' }> => x.kind === 'loss' && liveLoss.has(x.id));
   const terms = lossNodes.map((x) => ({ name: x.name, node: x.id }));
   const firstEmbedding = lossNodes[0] ? Object.values(lossNodes[0].inputs)[0]?.[0] : undefined;

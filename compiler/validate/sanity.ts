@@ -13,6 +13,7 @@
  */
 import { Codes } from '../codes.js';
 import type { Diagnostic } from '../diagnostics.js';
+import { inputsOf, reachable } from '../graph-walk.js';
 import type { GraphNode, LossFn } from '../ir.js';
 
 /** Losses with no term that pushes embeddings apart: something must break the symmetry. */
@@ -24,24 +25,6 @@ interface TeacherLike {
   origin: GraphNode['origin'];
 }
 
-function inputsOf(n: GraphNode): number[] {
-  switch (n.kind) {
-    case 'view':
-    case 'patchify':
-    case 'stopgrad':
-    case 'mask':
-      return [n.input];
-    case 'apply':
-      return n.mask === undefined ? [n.input] : [n.input, n.mask];
-    case 'loss':
-      return [...Object.values(n.inputs).flat(), ...(n.mask === undefined ? [] : [n.mask])];
-    case 'sum':
-      return n.inputs;
-    case 'batch':
-      return [];
-  }
-}
-
 /** Nodes whose value carries gradient to some network weights (network applications not under stopgrad or a teacher). */
 function gradientCarrying(nodes: readonly GraphNode[], teachers: ReadonlyMap<string, TeacherLike>): Set<number> {
   const carries = new Set<number>();
@@ -51,21 +34,6 @@ function gradientCarrying(nodes: readonly GraphNode[], teachers: ReadonlyMap<str
     if (n.kind === 'apply' || inputsOf(n).some((i) => carries.has(i))) carries.add(n.id);
   }
   return carries;
-}
-
-/** Every node the loss reads, directly or not. */
-function reachable(nodes: readonly GraphNode[], root: number): Set<number> {
-  const byId = new Map(nodes.map((n) => [n.id, n]));
-  const seen = new Set<number>();
-  const stack = [root];
-  while (stack.length > 0) {
-    const id = stack.pop()!;
-    if (seen.has(id)) continue;
-    seen.add(id);
-    const n = byId.get(id);
-    if (n) stack.push(...inputsOf(n));
-  }
-  return seen;
 }
 
 export function methodSanity(nodes: readonly GraphNode[], lossNode: number, teachers: ReadonlyMap<string, TeacherLike>): Diagnostic[] {
