@@ -9,6 +9,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { compile, formatDiagnostic, resolvedRecipeText, type Diagnostic, type FileLoader } from '../compiler/index.js';
 import type { IR } from '../compiler/ir.js';
+import { inspectData } from '../runtime/data/inspect.js';
+import { BACKEND_CHOICES, type BackendChoice } from '../runtime/backend/names.js';
 
 export interface CliIo {
   stdout: NodeJS.WritableStream & { isTTY?: boolean };
@@ -29,8 +31,13 @@ function readRecipe(file: string): string {
   }
 }
 
-/** How the compiler reads the bases of `extends` from the disk (paths relative to the working directory). */
+/**
+ * How the compiler reads the disk (paths relative to the working directory): the bases of
+ * `extends`, and the files of data sources (`inspectData`, runtime/data/inspect.ts: no TF.js, it
+ * reads headers where the format allows).
+ */
 export const diskLoader: Required<FileLoader> = {
+  inspectData,
   readFile: (path) => {
     try {
       return readFileSync(path, 'utf8');
@@ -72,6 +79,12 @@ function compileFile(file: string, io: CliIo, overrides: readonly string[] = [])
 }
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+/** `--backend` for every command that computes; the names come from a module that loads no TF.js. */
+const backendOption = (help = 'TF.js backend: auto takes the fastest that starts here (tensorflow or webgpu on a GPU, tensorflow, wasm, cpu; docs/backends.md)') =>
+  new Option('--backend <name>', help).choices([...BACKEND_CHOICES]).default('auto');
+/** `--backend NAME` for the command line recorded in environment.json; nothing for the default. */
+const backendArgs = (backend: BackendChoice) => (backend === 'auto' ? [] : ['--backend', backend]);
 const setHelp = 'override a value of the recipe, e.g. --set train.epochs=1 --set optimizer.lr=0.01 (repeatable)';
 
 const positiveInt = (name: string) => (value: string) => {
@@ -152,10 +165,51 @@ export async function main(argv: string[], io: CliIo = { stdout: process.stdout,
     });
 
   program
+    .command('report')
+    .description('write one self-contained HTML report comparing runs: curves, effective rank, online and final probes')
+    .argument('<run-dirs...>', 'run folders written by `ssl run`')
+    .option('--out <file>', 'the HTML file to write', 'report.html')
+    .action(async (dirs: string[], opts: { out: string }) => {
+      const { reportCommand } = await import('./report.js');
+      const out = { stdout: (s: string) => void io.stdout.write(s), stderr: (s: string) => void io.stderr.write(s) };
+      code = await reportCommand(dirs, opts, out);
+    });
+
+  program
+    .command('export')
+    .description("write a run's trained encoder as a TensorFlow.js model (model.json + weights.bin)")
+    .argument('<run-dir>', 'run folder written by `ssl run`')
+    .option('--out <dir>', 'output folder (default: RUN_DIR/export/<network>-<format>)')
+    .option('--network <name>', "export this network (fed by the networks before it) instead of the probes' features")
+    .addOption(new Option('--format <format>', 'graph: tf.loadGraphModel, every stage; layers: tf.loadLayersModel, no transformer/normalize').choices(['graph', 'layers']).default('graph'))
+    .action(async (runDir: string, opts: { out?: string; network?: string; format: 'graph' | 'layers' }) => {
+      const { exportCommand } = await import('./export.js');
+      const out = { stdout: (s: string) => void io.stdout.write(s), stderr: (s: string) => void io.stderr.write(s) };
+      code = await exportCommand(runDir, opts, out);
+    });
+
+  program
+    .command('embed')
+    .description("write embeddings of a dataset through a run's trained encoder (.npy with labels beside it, or .csv)")
+    .argument('<run-dir>', 'run folder written by `ssl run`')
+    .argument('<data>', "a data source of the run's recipe (test), or a dataset expression ('mnist(split: \"test\")')")
+    .option('--out <file>', 'output file, .npy or .csv (default: RUN_DIR/embeddings/<data>.npy)')
+    .addOption(new Option('--format <format>', 'file format (default: from --out, else npy)').choices(['npy', 'csv']))
+    .option('--network <name>', "embed with this network (fed by the networks before it) instead of the probes' features")
+    .option('--batch <n>', 'examples per forward pass, as many as the probes use by default', positiveInt('--batch'), 1000)
+    .addOption(backendOption('TF.js backend (as for run)'))
+    .action(async (runDir: string, data: string, opts: { out?: string; format?: 'npy' | 'csv'; network?: string; batch: number; backend: string }) => {
+      if (opts.batch < 1) throw new UsageError('--batch must be at least 1');
+      const { embedCommand } = await import('./embed.js');
+      const out = { stdout: (s: string) => void io.stdout.write(s), stderr: (s: string) => void io.stderr.write(s) };
+      code = await embedCommand(runDir, data, { ...opts, loader: diskLoader }, out);
+    });
+
+  program
     .command('run')
     .description('compile a recipe, train it, and run its probes')
     .argument('<file>', '.ssl recipe')
-    .addOption(new Option('--backend <name>', 'TF.js backend').choices(['auto', 'wasm', 'cpu']).default('auto'))
+    .addOption(backendOption())
     .addOption(new Option('--reporter <name>', 'how progress is shown (default: tui on a terminal, plain otherwise)').choices(['tui', 'plain', 'json']))
     .option('--max-steps <n>', 'stop after N steps (0: probe the untrained encoder)', positiveInt('--max-steps'))
     .option('--out <dir>', 'run folder (default: runs/<recipe>-<time>)')
@@ -167,6 +221,39 @@ export async function main(argv: string[], io: CliIo = { stdout: process.stdout,
         return;
       }
       code = await runRecipe(compiled.ir, compiled, file, opts, io);
+    });
+
+  program
+    .command('resume')
+    .description('continue a stopped run (Ctrl-C, a crash, kill -9, a NaN) from its latest checkpoint to the end, then run its probes')
+    .argument('<run-dir>', 'run folder written by `ssl run`')
+    .addOption(backendOption('TF.js backend (the one the run was on gives the same numbers as a run that never stopped)'))
+    .addOption(new Option('--reporter <name>', 'how progress is shown (default: tui on a terminal, plain otherwise)').choices(['tui', 'plain', 'json']))
+    .option('--max-steps <n>', "stop after step N of the run (counted from the run's start)", positiveInt('--max-steps'))
+    .option('--set <path=value>', 'change an optimizer or schedule value from the checkpoint on, e.g. --set optimizer.lr=1e-4 (repeatable; recorded in the run folder)', collect, [])
+    .action(async (runDir: string, opts: Omit<RunOptions, 'out'>) => {
+      const { planResume, ResumeError } = await import('./resume.js');
+      let plan;
+      try {
+        plan = planResume(runDir, opts.set, diskLoader, (s) => void io.stderr.write(s));
+      } catch (error) {
+        if (!(error instanceof ResumeError)) throw error;
+        io.stderr.write(`ssl: cannot resume: ${error.message}\n`);
+        code = error.usage ? EXIT.usage : EXIT.errors;
+        return;
+      }
+      if (opts.maxSteps !== undefined && opts.maxSteps < plan.checkpoint.state.step) {
+        io.stderr.write(`ssl: cannot resume: --max-steps ${opts.maxSteps} is before the checkpoint's step ${plan.checkpoint.state.step} (${plan.checkpoint.file})\n`);
+        code = EXIT.usage;
+        return;
+      }
+      const command = ['ssl', 'resume', runDir, ...backendArgs(opts.backend), ...(opts.maxSteps !== undefined ? ['--max-steps', String(opts.maxSteps)] : []), ...opts.set.flatMap((s) => ['--set', shellQuote(s)])];
+      code = await trainWithReporter(
+        plan.ir,
+        { backend: opts.backend, maxSteps: opts.maxSteps, runDir, recipeText: '', resume: { checkpoint: plan.checkpoint, set: opts.set }, environment: { command: command.join(' ') } },
+        opts.reporter,
+        io,
+      );
     });
 
   try {
@@ -188,7 +275,7 @@ export async function main(argv: string[], io: CliIo = { stdout: process.stdout,
 }
 
 interface RunOptions {
-  backend: 'auto' | 'wasm' | 'cpu';
+  backend: BackendChoice;
   reporter?: 'tui' | 'plain' | 'json';
   maxSteps?: number;
   out?: string;
@@ -215,12 +302,37 @@ export function reuseFiles(file: string, compiled: Pick<Compiled, 'text' | 'sour
 }
 
 async function runRecipe(ir: IR, compiled: Compiled, file: string, opts: RunOptions, io: CliIo): Promise<number> {
-  const [{ train }, { defaultRunDir }, reporters] = await Promise.all([
-    import('../runtime/trainer.js'),
-    import('../runtime/run-folder.js'),
-    import('../runtime/reporters/index.js'),
-  ]);
-  const name = opts.reporter ?? reporters.defaultReporter({ isTTY: Boolean(io.stdout.isTTY), ci: reporters.isCI(io.env) });
+  const { defaultRunDir } = await import('../runtime/run-folder.js');
+  return trainWithReporter(
+    ir,
+    {
+      backend: opts.backend,
+      maxSteps: opts.maxSteps,
+      runDir: opts.out ?? defaultRunDir(ir.recipe),
+      recipeText: compiled.text,
+      extraFiles: reuseFiles(file, compiled, opts.set),
+      environment: {
+        command: ['ssl', 'run', file, ...backendArgs(opts.backend), ...(opts.maxSteps !== undefined ? ['--max-steps', String(opts.maxSteps)] : []), ...opts.set.flatMap((s) => ['--set', shellQuote(s)])].join(' '),
+      },
+    },
+    opts.reporter,
+    io,
+  );
+}
+
+/**
+ * Trains (a new run or a resume) under a reporter, with Ctrl-C handling: the first SIGINT lets the
+ * current step finish, writes a checkpoint and ends the run `interrupted` (exit 130, with the
+ * command that resumes it on stderr); a second one exits 130 at once, keeping the last checkpoint.
+ */
+async function trainWithReporter(
+  ir: IR,
+  options: Omit<import('../runtime/trainer.js').TrainOptions, 'onEvent' | 'signal'>,
+  reporterName: RunOptions['reporter'],
+  io: CliIo,
+): Promise<number> {
+  const [{ train }, reporters] = await Promise.all([import('../runtime/trainer.js'), import('../runtime/reporters/index.js')]);
+  const name = reporterName ?? reporters.defaultReporter({ isTTY: Boolean(io.stdout.isTTY), ci: reporters.isCI(io.env) });
   const reporter = await reporters.createReporter(name, { out: io.stdout as NodeJS.WriteStream });
   const controller = new AbortController();
   let interrupts = 0;
@@ -231,7 +343,7 @@ async function runRecipe(ir: IR, compiled: Compiled, file: string, opts: RunOpti
       reporter.onEvent({
         type: 'warning',
         code: 'interrupt',
-        message: 'stopping after this step (Ctrl-C again to quit now); what was written is kept',
+        message: 'stopping after this step to write a checkpoint (Ctrl-C again to quit now, keeping the last checkpoint)',
         time: Date.now(),
       });
       controller.abort();
@@ -241,24 +353,18 @@ async function runRecipe(ir: IR, compiled: Compiled, file: string, opts: RunOpti
   };
   process.on('SIGINT', onSigint);
   try {
-    const result = await train(ir, {
-      backend: opts.backend,
-      maxSteps: opts.maxSteps,
-      runDir: opts.out ?? defaultRunDir(ir.recipe),
-      recipeText: compiled.text,
-      extraFiles: reuseFiles(file, compiled, opts.set),
-      onEvent: reporter.onEvent,
-      signal: controller.signal,
-      environment: {
-        command: ['ssl', 'run', file, ...(opts.maxSteps !== undefined ? ['--max-steps', String(opts.maxSteps)] : []), ...opts.set.flatMap((s) => ['--set', shellQuote(s)])].join(' '),
-      },
-    });
+    const result = await train(ir, { ...options, onEvent: reporter.onEvent, signal: controller.signal });
     await reporter.close();
     if (result.status === 'failed') {
       io.stderr.write(`ssl: run failed: ${result.message ?? 'unknown error'}\n`);
       return EXIT.errors;
     }
-    return result.status === 'interrupted' ? EXIT.interrupted : EXIT.ok;
+    if (result.status === 'interrupted') {
+      const how = result.runDir && result.steps > 0 ? `; resume with: ssl resume ${shellQuote(result.runDir)}` : '';
+      io.stderr.write(`ssl: interrupted after step ${result.steps}${how}\n`);
+      return EXIT.interrupted;
+    }
+    return EXIT.ok;
   } finally {
     process.off('SIGINT', onSigint);
   }

@@ -38,7 +38,11 @@ export type ParamType =
   /** Any per-example tensor of the training graph (data, a view draw, a network output). */
   | { kind: 'tensor' }
   /** A token mask from mask_patches(...) / mask_spans(...). */
-  | { kind: 'mask' };
+  | { kind: 'mask' }
+  /** A quoted file or folder path, relative to the recipe's folder: `"data/train.csv"`. */
+  | { kind: 'path' }
+  /** A table column: its header name (`"label"`) or 0-based index (`0`; -1 = the last column). */
+  | { kind: 'column' };
 
 export type DefaultValue = number | boolean | string | readonly number[] | { value: number; unit: 'epochs' | 'steps' };
 
@@ -76,21 +80,155 @@ export interface BuiltinSpec {
 // Datasets
 
 export interface DatasetFacts {
-  splits: Record<'train' | 'test', number>;
-  /** One example, HWC. */
-  shape: readonly number[];
-  numClasses: number;
+  /**
+   * true: the recipe picks `split: "train" | "test"`; false: the source is one file or folder
+   * (split `all` in the IR), and a probe's default `fit:` is the same data.
+   */
+  hasSplits: boolean;
+  /** Reads files, which the compiler inspects through its loader (`FileLoader.inspectData`). */
+  readsFiles: boolean;
+  /**
+   * What the compiler knows without reading files: examples per split (for generated datasets the
+   * default `size:`), the shape of one example, the number of classes.
+   */
+  known?: { sizes: Record<'train' | 'test', number>; shape: readonly number[]; numClasses: number };
+  /** Generated datasets: the generator seed of each split (fixed, so every run sees the same data). */
+  seeds?: Record<'train' | 'test', number>;
   doc: string;
 }
 
+/** Where Debian's `dataset-fashion-mnist` package installs the gzipped IDX files. */
+export const FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist';
+
 export const datasets: Record<DatasetName, DatasetFacts> = {
   mnist: {
-    splits: { train: 60000, test: 10000 },
-    shape: [28, 28, 1],
-    numClasses: 10,
+    hasSplits: true,
+    readsFiles: false,
+    known: { sizes: { train: 60000, test: 10000 }, shape: [28, 28, 1], numClasses: 10 },
     doc: 'MNIST handwritten digits (LeCun et al. 1998): 28x28 grayscale, 10 classes, 60000 train / 10000 test.',
   },
+  fashion_mnist: {
+    hasSplits: true,
+    readsFiles: true,
+    known: { sizes: { train: 60000, test: 10000 }, shape: [28, 28, 1], numClasses: 10 },
+    doc: `Fashion-MNIST (Xiao, Rasul & Vollgraf 2017, arXiv:1708.07747): 28x28 grayscale clothing, 10 classes, 60000 train / 10000 test. Reads the gzipped IDX files Debian's \`dataset-fashion-mnist\` installs in ${FASHION_MNIST_DIR} (or \`dir:\`).`,
+  },
+  digits: {
+    hasSplits: true,
+    readsFiles: false,
+    known: { sizes: { train: 1437, test: 360 }, shape: [8, 8, 1], numClasses: 10 },
+    doc: "Optical handwritten digits (UCI optdigits test set, Alpaydin & Kaynak 1998; scikit-learn's load_digits): 8x8 grayscale, pixel counts 0..16 scaled to [0, 1], 10 classes, 1797 examples: train = the first 1437, test = the last 360. Vendored in data/digits.csv.gz.",
+  },
+  cbf: {
+    hasSplits: true,
+    readsFiles: false,
+    known: { sizes: { train: 3000, test: 900 }, shape: [128, 1], numClasses: 3 },
+    seeds: { train: 0xcbf0, test: 0xcbf1 },
+    doc: 'Cylinder-Bell-Funnel (Saito 1994) time series generated on the fly: length 128, 1 channel, 3 balanced classes. Train and test come from two fixed seeds; default 3000 train (the UCR archive has 30, too few to pretrain on) / 900 test (as the archive).',
+  },
+  synthetic_control: {
+    hasSplits: true,
+    readsFiles: false,
+    known: { sizes: { train: 3000, test: 300 }, shape: [60, 1], numClasses: 6 },
+    seeds: { train: 0x5c70, test: 0x5c71 },
+    doc: 'Synthetic Control Chart time series (Alcock & Manolopoulos 1999) generated on the fly: length 60, 1 channel, 6 balanced classes (normal, cyclic, increasing/decreasing trend, upward/downward shift). Two fixed seeds; default 3000 train (the UCR archive has 300) / 300 test (as the archive).',
+  },
+  idx: {
+    hasSplits: false,
+    readsFiles: true,
+    doc: 'IDX files (the MNIST format, LeCun et al.): unsigned-byte images [N, H, W] or [N, H, W, C] (pixel / 255) and labels [N]; plain or gzipped (detected by the gzip magic bytes).',
+  },
+  csv: {
+    hasSplits: false,
+    readsFiles: true,
+    doc: 'A CSV table of numbers, one example per row: a label column (integer class ids 0..K-1) and the feature columns, optionally reshaped (`shape: [8, 8, 1]`). A first row with any non-numeric field is a header.',
+  },
+  ucr: {
+    hasSplits: true,
+    readsFiles: true,
+    doc: 'A univariate UCR archive dataset (Dau et al. 2019): `DIR/NAME_TRAIN.tsv` / `NAME_TEST.tsv`, one series per line, the label first, tab-separated. Labels are mapped to 0..K-1 in sorted order over both files; shorter series (padded with NaN) are padded with zeros at the end. Examples are [T, 1].',
+  },
+  uea: {
+    hasSplits: true,
+    readsFiles: true,
+    doc: 'A UEA multivariate archive dataset (Bagnall et al. 2018) in the sktime .ts format: `DIR/NAME_TRAIN.ts` / `NAME_TEST.ts`, dimensions separated by `:`, the class last. Class ids follow the `@classLabel` header order. Examples are [T, D].',
+  },
+  cifar10: {
+    hasSplits: true,
+    readsFiles: true,
+    doc: 'CIFAR-10 binary version (Krizhevsky 2009): `data_batch_1..5.bin` (train, 50000) / `test_batch.bin` (test, 10000), each record 1 label byte + 3072 bytes (channel-major 32x32 planes), given as [32, 32, 3] (pixel / 255).',
+  },
+  npy: {
+    hasSplits: false,
+    readsFiles: true,
+    doc: 'NumPy .npy arrays (format v1-v3, C order): `x` [N, ...shape] of u1 (pixel / 255), i1/i2/i4/i8/f4/f8 (taken as is), little or big endian; `y` [N] integer class ids.',
+  },
+  image_folder: {
+    hasSplits: false,
+    readsFiles: true,
+    doc: 'A folder of PNG/JPEG images with one sub-folder per class (class ids in sorted folder order), given as [H, W, C] (pixel / 255). C is 1 when every image is grayscale, else 3 (or `channels:`). Images must share one size unless `size:` resizes them.',
+  },
 };
+
+const batchParam: ParamSpec = { name: 'batch', type: { kind: 'int' }, default: 256, min: 1, doc: 'Training batch size (probes extract features in their own batches).' };
+const labelFractionParam: ParamSpec = { name: 'labels', type: { kind: 'fraction' }, default: 1, min: 0, exclusiveMin: true, max: 1, doc: 'Fraction of labelled examples a probe may fit on (`10%`).' };
+const limitParam: ParamSpec = { name: 'limit', type: { kind: 'int' }, min: 1, doc: 'Use only the first N examples (quick experiments, tests). Default: all.' };
+const splitParam = (doc: string): ParamSpec => ({ name: 'split', type: { kind: 'string-enum', values: ['train', 'test'] }, required: true, doc });
+const dataset = (name: DatasetName, params: ParamSpec[]): BuiltinSpec => ({
+  name,
+  kind: 'dataset',
+  doc: datasets[name].doc,
+  params: [...params, batchParam, labelFractionParam, limitParam],
+});
+
+/** The dataset builtins, in catalog order; their facts are in `datasets`. */
+const datasetBuiltins: BuiltinSpec[] = [
+  dataset('mnist', [splitParam('Which split: "train" (60000) or "test" (10000).')]),
+  dataset('fashion_mnist', [
+    splitParam('Which split: "train" (60000) or "test" (10000).'),
+    { name: 'dir', type: { kind: 'path' }, default: FASHION_MNIST_DIR, doc: 'Folder holding {train,t10k}-{images-idx3,labels-idx1}-ubyte(.gz); relative to the recipe.' },
+  ]),
+  dataset('digits', [splitParam('Which split: "train" (the first 1437 rows) or "test" (the last 360).')]),
+  dataset('cbf', [
+    splitParam('Which split: "train" or "test" (different fixed generator seeds).'),
+    { name: 'size', type: { kind: 'int' }, min: 1, doc: 'Series to generate (default: 3000 train, 900 test).' },
+  ]),
+  dataset('synthetic_control', [
+    splitParam('Which split: "train" or "test" (different fixed generator seeds).'),
+    { name: 'size', type: { kind: 'int' }, min: 1, doc: 'Series to generate (default: 3000 train, 300 test).' },
+  ]),
+  dataset('idx', [
+    { name: 'images', type: { kind: 'path' }, required: true, positional: true, doc: 'IDX image file ([N, H, W] or [N, H, W, C] unsigned bytes), plain or .gz; relative to the recipe.' },
+    { name: 'label_file', type: { kind: 'path' }, positional: true, doc: 'IDX label file ([N] unsigned bytes); leave out for unlabelled data. (`labels:` is the label fraction, as for every dataset.)' },
+  ]),
+  dataset('csv', [
+    { name: 'file', type: { kind: 'path' }, required: true, positional: true, doc: 'The CSV file (comma-separated numbers, optional header row); relative to the recipe.' },
+    { name: 'label', type: { kind: 'column' }, doc: 'The label column: its header name ("label") or 0-based index (-1 = last). Leave out for unlabelled data.' },
+    { name: 'shape', type: { kind: 'int-list' }, min: 1, doc: 'Shape of one example, e.g. [8, 8, 1] (its product must be the number of feature columns). Default: [columns].' },
+    { name: 'classes', type: { kind: 'int' }, min: 1, doc: 'Number of classes (default: largest label + 1); give it when a file may lack the last classes.' },
+  ]),
+  dataset('ucr', [
+    { name: 'path', type: { kind: 'path' }, required: true, positional: true, doc: '"DIR/NAME": the files are DIR/NAME_TRAIN.tsv and DIR/NAME_TEST.tsv; relative to the recipe.' },
+    splitParam('Which file: "train" (NAME_TRAIN.tsv) or "test" (NAME_TEST.tsv).'),
+  ]),
+  dataset('uea', [
+    { name: 'path', type: { kind: 'path' }, required: true, positional: true, doc: '"DIR/NAME": the files are DIR/NAME_TRAIN.ts and DIR/NAME_TEST.ts; relative to the recipe.' },
+    splitParam('Which file: "train" (NAME_TRAIN.ts) or "test" (NAME_TEST.ts).'),
+  ]),
+  dataset('cifar10', [
+    { name: 'dir', type: { kind: 'path' }, required: true, positional: true, doc: 'Folder holding data_batch_1.bin ... data_batch_5.bin and test_batch.bin; relative to the recipe.' },
+    splitParam('Which split: "train" (data_batch_1..5.bin) or "test" (test_batch.bin).'),
+  ]),
+  dataset('npy', [
+    { name: 'x', type: { kind: 'path' }, required: true, positional: true, doc: 'The examples, [N, ...shape]; relative to the recipe.' },
+    { name: 'y', type: { kind: 'path' }, positional: true, doc: 'The labels, [N] integer class ids; leave out for unlabelled data.' },
+  ]),
+  dataset('image_folder', [
+    { name: 'dir', type: { kind: 'path' }, required: true, positional: true, doc: 'Folder with one sub-folder of .png/.jpg/.jpeg images per class; relative to the recipe.' },
+    { name: 'size', type: { kind: 'int' }, min: 1, doc: 'Resize every image to SIZE x SIZE (bilinear). Default: no resizing; every image must have the size of the first.' },
+    { name: 'channels', type: { kind: 'int' }, min: 1, max: 3, doc: '1 (grayscale, ITU-R BT.601 luma) or 3 (RGB). Default: 1 if every image is grayscale, else 3.' },
+  ]),
+];
 
 const norm: ParamSpec = {
   name: 'norm',
@@ -164,17 +302,7 @@ const probeCommon: ParamSpec[] = [
 
 export const builtinList: readonly BuiltinSpec[] = [
   // -- datasets ---------------------------------------------------------------------------------
-  {
-    name: 'mnist',
-    kind: 'dataset',
-    doc: datasets.mnist.doc,
-    params: [
-      { name: 'split', type: { kind: 'string-enum', values: ['train', 'test'] }, required: true, doc: 'Which split: "train" (60000) or "test" (10000).' },
-      { name: 'batch', type: { kind: 'int' }, default: 256, min: 1, doc: 'Training batch size (probes extract features in their own batches).' },
-      { name: 'labels', type: { kind: 'fraction' }, default: 1, min: 0, exclusiveMin: true, max: 1, doc: 'Fraction of labelled examples a probe may fit on (`10%`).' },
-      { name: 'limit', type: { kind: 'int' }, min: 1, doc: 'Use only the first N examples of the split (quick experiments, tests). Default: the whole split.' },
-    ],
-  },
+  ...datasetBuiltins,
   // -- augmentations ------------------------------------------------------------------------------
   {
     name: 'random_resized_crop',
@@ -227,6 +355,51 @@ export const builtinList: readonly BuiltinSpec[] = [
     params: [
       probability('p', undefined, 'Probability of applying the ops.', true),
       { name: 'ops', type: { kind: 'augmentation' }, required: true, positional: true, variadic: true, doc: 'The ops to apply.' },
+    ],
+  },
+  // Time-series augmentations: sequences [T, C] only. Defaults are those of Iwana & Uchida's
+  // survey code (2021, "An empirical survey of data augmentation for time series classification
+  // with neural networks", PLOS ONE), meant for z-normalised series.
+  {
+    name: 'jitter',
+    kind: 'augmentation',
+    doc: 'Sequences: add N(0, sigma^2) noise to every step and channel, no clipping (Um et al. 2017; TS-TCC, Eldele et al. 2021).',
+    params: [{ name: 'sigma', type: { kind: 'number' }, default: 0.03, min: 0, doc: 'Noise standard deviation, in the units of the data.' }],
+  },
+  {
+    name: 'scaling',
+    kind: 'augmentation',
+    doc: 'Sequences: multiply each channel of each example by its own factor ~ N(1, sigma^2), constant over time (Um et al. 2017).',
+    params: [{ name: 'sigma', type: { kind: 'number' }, default: 0.1, min: 0, doc: 'Standard deviation of the factor.' }],
+  },
+  {
+    name: 'permutation',
+    kind: 'augmentation',
+    doc: 'Sequences: cut the time axis into k ~ U{1..max_segments} segments at random points and shuffle their order (Um et al. 2017; the strong view of TS-TCC, Eldele et al. 2021).',
+    params: [{ name: 'max_segments', type: { kind: 'int' }, default: 5, min: 1, doc: 'Most segments (1 = the identity).' }],
+  },
+  {
+    name: 'time_warp',
+    kind: 'augmentation',
+    doc: 'Sequences: resample at a smooth random increasing warp of time that keeps both ends; its speed is a cubic spline through KNOTS + 2 random N(1, sigma^2) values (Um et al. 2017).',
+    params: [
+      { name: 'sigma', type: { kind: 'number' }, default: 0.2, min: 0, doc: 'Standard deviation of the speed at each knot (0 = the identity).' },
+      { name: 'knots', type: { kind: 'int' }, default: 4, min: 1, doc: 'Interior knots of the speed curve (more = wigglier).' },
+    ],
+  },
+  {
+    name: 'crop',
+    kind: 'augmentation',
+    doc: 'Sequences: window slicing (Le Guennec et al. 2016): a window of SIZE steps at a random start, stretched back to the input length by linear interpolation, so the example keeps its shape [T, C].',
+    params: [{ name: 'size', type: { kind: 'int' }, required: true, positional: true, min: 1, doc: 'Window length in steps (at most T; T = the identity). Le Guennec et al. use 90% of T.' }],
+  },
+  {
+    name: 'zero_spans',
+    kind: 'augmentation',
+    doc: "Sequences: set round(ratio * T) time steps to 0 (all channels), in spans of SPAN consecutive steps at random places (time masking, as SpecAugment's, Park et al. 2019). Not the graph function mask_spans, which builds a token mask for `encoder(x, mask: m)`.",
+    params: [
+      { name: 'span', type: { kind: 'int' }, default: 5, min: 1, doc: 'Length of each zeroed span, in steps.' },
+      { name: 'ratio', type: { kind: 'number' }, default: 0.15, min: 0, max: 1, exclusiveMax: true, doc: 'Fraction of the time steps zeroed.' },
     ],
   },
   // -- network stages -------------------------------------------------------------------------------
@@ -485,6 +658,13 @@ export const builtinList: readonly BuiltinSpec[] = [
       ...probeCommon,
       { name: 'l2', type: { kind: 'number' }, default: 1e-4, min: 0, doc: 'L2 penalty.' },
       { name: 'epochs', type: { kind: 'int' }, default: 20, min: 1, doc: 'Passes over the fit features (Adam, minibatch 512, cosine lr; at least 1000 updates on small fit sets). On MNIST features the test accuracy is flat from about 10 passes on.' },
+      {
+        name: 'online',
+        type: { kind: 'bool' },
+        default: false,
+        doc: "Also train a linear classifier alongside SSL on the stop-gradient features of each training batch (solo-learn's online classifier; it never changes the encoder) and show its top-1 live: running on the training batches, and on `on` every `every`. The frozen probe above still runs at the end.",
+      },
+      { name: 'every', type: { kind: 'duration' }, default: { value: 1, unit: 'epochs' }, min: 0, exclusiveMin: true, doc: 'How often an online probe reports top-1 on `on` (`1 epochs`, `200 steps`); needs `online: true`.' },
     ],
   },
   {
@@ -501,10 +681,18 @@ export const builtinList: readonly BuiltinSpec[] = [
   {
     name: 'train',
     kind: 'train',
-    doc: 'How long to train and with which seed.',
+    doc: 'How long to train, with which seed, and how often to checkpoint.',
     params: [
-      { name: 'epochs', type: { kind: 'int' }, required: true, min: 1, doc: 'Passes over the training data.' },
+      { name: 'epochs', type: { kind: 'int' }, required: true, min: 1, max: 1_000_000, doc: 'Passes over the training data (at most a million, so step counts stay exact integers).' },
       { name: 'seed', type: { kind: 'int' }, default: 0, min: 0, doc: 'Seed of every random draw (weights, batches, views).' },
+      {
+        name: 'checkpoint_every',
+        type: { kind: 'duration' },
+        default: { value: 1, unit: 'epochs' },
+        min: 0,
+        doc: 'How often a resumable checkpoint is written: `500 steps` or `1 epochs`; 0 = only at the end and on Ctrl-C (which always write one). `ssl resume` continues from the latest.',
+      },
+      { name: 'keep_checkpoints', type: { kind: 'int' }, default: 2, min: 1, doc: 'How many of the newest checkpoints are kept on disk; older ones are deleted.' },
     ],
   },
 ];

@@ -63,6 +63,16 @@ export const Codes = {
   /** A probe on data without labels. */
   probeWithoutLabels: 'probe-without-labels',
 
+  // Data files
+  /** A data file or folder a dataset call names does not exist (or cannot be read). */
+  dataNotFound: 'data-not-found',
+  /** A data file is malformed: truncated, corrupt, ragged, non-numeric, bad labels, wrong image size... */
+  dataInvalid: 'data-invalid',
+  /** A dataset read from files in a compile that cannot read files (no `inspectData` in the loader). */
+  dataUnchecked: 'data-unchecked',
+  /** A probe fitted on data with a different number of classes than the data it reports on. */
+  dataClassMismatch: 'data-class-mismatch',
+
   // Reuse
   /** `extends "path"` names a file that cannot be read. */
   baseNotFound: 'base-not-found',

@@ -37,7 +37,7 @@ function makeIr(o: { networks: Network[]; teachers?: Teacher[]; nodes: GraphNode
   );
   const losses = o.nodes.filter((n): n is Extract<GraphNode, { kind: 'loss' }> => n.kind === 'loss');
   return {
-    irVersion: 2,
+    irVersion: 3,
     recipe: 'hand',
     source: { uri: 'test.ssl' },
     data: { train: data },
@@ -47,7 +47,7 @@ function makeIr(o: { networks: Network[]; teachers?: Teacher[]; nodes: GraphNode
     graph: { nodes: o.nodes, loss: o.loss, terms: losses.map((l) => ({ name: l.name, node: l.id })), health: null },
     optimizer: { kind: 'adamw', lr: 5e-4, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: ramp(0.04, 0.4, 'cosine', 0, 2340), origin: span },
     schedule: { kind: 'warmup_cosine', warmupSteps: 468, totalSteps: 2340, finalLr: 1e-6, origin: span },
-    train: { epochs: 5, seed: 0, data: 'train', batch, stepsPerEpoch: Math.floor(60000 / batch), totalSteps: 5 * Math.floor(60000 / batch), origin: span },
+    train: { epochs: 5, seed: 0, data: 'train', batch, stepsPerEpoch: Math.floor(60000 / batch), totalSteps: 5 * Math.floor(60000 / batch), checkpoint: { everySteps: Math.floor(60000 / batch), keep: 2 }, origin: span },
     probes: [],
   };
 }

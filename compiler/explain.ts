@@ -345,6 +345,17 @@ function formatOp(op: AugOp): string {
       return `gaussian_blur(sigma ${range(op.sigma)}, p ${formatNumber(op.p)})`;
     case 'random_apply':
       return `random_apply(${formatNumber(op.p)}, ${op.ops.map(formatOp).join(' | ')})`;
+    case 'jitter':
+    case 'scaling':
+      return `${op.kind}(sigma ${formatNumber(op.sigma)})`;
+    case 'permutation':
+      return `permutation(up to ${op.maxSegments} segments)`;
+    case 'time_warp':
+      return `time_warp(sigma ${formatNumber(op.sigma)}, ${op.knots} knots)`;
+    case 'crop':
+      return `crop(window of ${op.size} steps, stretched back)`;
+    case 'zero_spans':
+      return `zero_spans(${formatNumber(op.ratio * 100)}% of steps in spans of ${op.span})`;
     default:
       return (op as { kind: string }).kind;
   }

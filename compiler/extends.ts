@@ -46,12 +46,19 @@ import { Codes } from './codes.js';
 import { cstToAst } from './cst-to-ast.js';
 import { closest, hasErrors, SourceText, type Diagnostic, type RelatedInformation } from './diagnostics.js';
 import { parse } from './parse.js';
+import type { DataFiles, DataInspection, DataSplit } from './ir.js';
 
 export interface FileLoader {
   /** The text of the file at `path`, or undefined when it cannot be read. May also throw. */
   readFile?: (path: string) => string | undefined;
   /** The file names (not paths) in folder `dir`, for the hint of a missing base; optional. */
   listFiles?: (dir: string) => readonly string[] | undefined;
+  /**
+   * Reads a file-based data source's files (headers where the format allows) and says how many
+   * examples of which shape and classes they hold, or what is wrong (runtime/data/inspect.ts).
+   * Without it, datasets read from files are a `data-unchecked` error.
+   */
+  inspectData?: (files: DataFiles, split: DataSplit) => DataInspection;
 }
 
 export interface MergeResult {

@@ -68,9 +68,9 @@ export function resolvePhase(program: A.Program, diagnostics: Diagnostic[]): Res
   return resolve(program, diagnostics);
 }
 
-/** Phase 4: types, parameters, ranges, shapes, the training graph. */
-export function validatePhase(resolved: Resolved, diagnostics: Diagnostic[]): Checked {
-  return validate(resolved, diagnostics);
+/** Phase 4: types, parameters, ranges, shapes, the training graph (data files inspected through `loader`). */
+export function validatePhase(resolved: Resolved, diagnostics: Diagnostic[], loader: Pick<FileLoader, 'inspectData'> = {}): Checked {
+  return validate(resolved, diagnostics, loader);
 }
 
 /** Phase 5: the IR, checked against its JSON Schema. */
@@ -95,7 +95,9 @@ function internalError(err: unknown, src: SourceText, phase: string): Diagnostic
 /**
  * Compiles recipe text to IR. Never throws. `uri` is recorded verbatim in spans and the IR.
  * `options.readFile` lets `extends "base.ssl"` read its base (compiler/extends.ts; without it an
- * `extends` is a base-not-found error); `options.overrides` are `--set path=value` overrides.
+ * `extends` is a base-not-found error); `options.inspectData` lets file-based datasets (`csv(...)`,
+ * `ucr(...)`, ...) be checked against their files (without it they are `data-unchecked` errors);
+ * `options.overrides` are `--set path=value` overrides.
  */
 export function compile(text: string, uri: string, options: CompileOptions = {}): CompileResult {
   const src = new SourceText(typeof text === 'string' ? text : String(text), typeof uri === 'string' ? uri : String(uri));
@@ -124,7 +126,7 @@ export function compile(text: string, uri: string, options: CompileOptions = {})
     phase = 'resolve';
     const resolved = resolvePhase(program, diagnostics);
     phase = 'validate';
-    const checked = validatePhase(resolved, diagnostics);
+    const checked = validatePhase(resolved, diagnostics, options ?? {});
     if (hasErrors(diagnostics)) return done();
     phase = 'lower';
     const ir = lowerPhase(checked, resolved, src.uri, diagnostics);

@@ -12,7 +12,7 @@
  * Tensor layout is NHWC for images: a batch of MNIST is [B, 28, 28, 1], float32 in [0, 1].
  */
 
-export const IR_VERSION = 2 as const;
+export const IR_VERSION = 3 as const;
 
 /** 1-based line/column like Chevrotain; `offset` is 0-based into the source text. */
 export interface Position {
@@ -52,26 +52,89 @@ export type Scalar = number | Ramp;
 // ---------------------------------------------------------------------------------------------
 // Data
 
-/** Built-in datasets the compiler knows the size and shape of. */
-export type DatasetName = 'mnist';
+/**
+ * Every dataset a recipe can name: built-in datasets (`mnist`, `fashion_mnist`, `digits`, the
+ * generated time series `cbf` and `synthetic_control`) and file formats read from paths (`idx`,
+ * `csv`, `ucr`, `uea`, `cifar10`, `npy`, `image_folder`). docs/data.md describes each.
+ */
+export type DatasetName =
+  | 'mnist'
+  | 'fashion_mnist'
+  | 'digits'
+  | 'cbf'
+  | 'synthetic_control'
+  | 'idx'
+  | 'csv'
+  | 'ucr'
+  | 'uea'
+  | 'cifar10'
+  | 'npy'
+  | 'image_folder';
+
+/** `all`: a source without splits (one file or folder: idx, csv, npy, image_folder). */
+export type DataSplit = 'train' | 'test' | 'all';
+
+/**
+ * What a file-based source reads, every path already resolved against the recipe's folder, so the
+ * runtime loads exactly the files the compiler inspected. One member per on-disk format.
+ */
+export type DataFiles =
+  /** IDX image + label files, plain or gzipped (idx, fashion_mnist); `labels` null = unlabelled. */
+  | { format: 'idx'; images: string; labels: string | null }
+  /**
+   * A CSV table: `label` is the label column's header name or 0-based index (null = unlabelled);
+   * `shape` reshapes the remaining columns (null = [columns]); `classes` fixes the class count.
+   */
+  | { format: 'csv'; file: string; label: string | number | null; shape: number[] | null; classes: number | null }
+  /** UCR archive `Name_TRAIN.tsv` / `Name_TEST.tsv`: both, since labels are mapped over both. */
+  | { format: 'ucr'; train: string; test: string }
+  /** UEA archive `Name_TRAIN.ts` / `Name_TEST.ts` (sktime .ts format). */
+  | { format: 'uea'; train: string; test: string }
+  /** CIFAR-10 binary batches of the split, in the order they are concatenated. */
+  | { format: 'cifar10'; files: string[] }
+  /** NumPy arrays: `x` [N, ...shape], `y` [N] integer labels (null = unlabelled). */
+  | { format: 'npy'; x: string; y: string | null }
+  /**
+   * One sub-folder of PNG/JPEG images per class. `size`: resize every image to size x size
+   * (null = every image must have the first image's size); `channels`: 1 (gray) or 3 (RGB); null
+   * (only in a request to the inspector): 1 when every image is grayscale, else 3. The compiler
+   * always records the resolved count.
+   */
+  | { format: 'image_folder'; dir: string; size: number | null; channels: 1 | 3 | null };
 
 export interface DataSource {
   kind: 'dataset';
   dataset: DatasetName;
-  split: 'train' | 'test';
+  split: DataSplit;
   /** Batch size for training sources; probes extract features in their own fixed batches. */
   batch: number;
   /** Fraction (0, 1] of the labelled examples a probe may fit on (`labels: 10%`); 1 = all. */
   labelFraction: number;
-  /** Number of examples used: the split's size (known statically for built-in datasets) or `limit`. */
+  /** Number of examples used: the split's size (known statically or read from the files' headers) or `limit`. */
   size: number;
   /** `limit: N` in the recipe: only the first N examples of the split are used; null = all. */
   limit: number | null;
-  /** Shape of one example, e.g. [28, 28, 1]. */
+  /** Shape of one example: [H, W, C] images, [T, C] time series, [F] tabular rows. */
   shape: number[];
+  /** Class ids are 0..numClasses-1; 1 for unlabelled data (every label 0). */
   numClasses: number;
+  /** For file-based datasets (all but mnist, digits, cbf, synthetic_control): what to read. */
+  files?: DataFiles;
+  /** For generated datasets (cbf, synthetic_control): the generator's seed and how many examples it makes. */
+  generator?: { seed: number; count: number };
+  /** The original label of each class id where labels are mapped (ucr, uea, image_folder folder names). */
+  classes?: string[];
   origin: Span;
 }
+
+/**
+ * Not part of the IR: what inspecting a file-based source's files tells the compiler (the
+ * `inspectData` of the compiler's file loader; runtime/data/inspect.ts reads the disk). `file` and
+ * `record` name what is wrong (`record` e.g. `line 12`, `header`); `missing`: the file is absent.
+ */
+export type DataInspection =
+  | { ok: true; size: number; shape: number[]; numClasses: number; classes?: string[] }
+  | { ok: false; file: string; record?: string; message: string; missing: boolean };
 
 // ---------------------------------------------------------------------------------------------
 // Views: augmentation pipelines applied per example, each draw with fresh random parameters.
@@ -103,7 +166,52 @@ export type AugOp =
       p: number;
       origin: Span;
     }
-  | { kind: 'random_apply'; p: number; ops: AugOp[]; origin: Span };
+  | { kind: 'random_apply'; p: number; ops: AugOp[]; origin: Span }
+  // Time-series ops, on sequences [T, C] only (Um et al. 2017; Iwana & Uchida 2021 survey).
+  | {
+      /** Additive noise: x + N(0, sigma^2), i.i.d. per step and channel; no clipping. */
+      kind: 'jitter';
+      sigma: number;
+      origin: Span;
+    }
+  | {
+      /** x * s with s ~ N(1, sigma^2) drawn per example and channel (constant over time). */
+      kind: 'scaling';
+      sigma: number;
+      origin: Span;
+    }
+  | {
+      /** Cut time into k ~ U{1..maxSegments} segments at random points and shuffle their order. */
+      kind: 'permutation';
+      maxSegments: number;
+      origin: Span;
+    }
+  | {
+      /**
+       * out(t) = x(phi(t)), phi a smooth increasing warp with phi(0) = 0, phi(T-1) = T-1 whose speed
+       * is a natural cubic spline through knots + 2 points of N(1, sigma^2); linear interpolation.
+       */
+      kind: 'time_warp';
+      sigma: number;
+      knots: number;
+      origin: Span;
+    }
+  | {
+      /**
+       * Window slicing (Le Guennec et al. 2016): a window of `size` steps at a uniform start,
+       * stretched back to the input length T by linear interpolation (output [T, C]).
+       */
+      kind: 'crop';
+      size: number;
+      origin: Span;
+    }
+  | {
+      /** Set round(ratio * T) steps, in spans of `span` consecutive steps, to 0 (all channels). */
+      kind: 'zero_spans';
+      span: number;
+      ratio: number;
+      origin: Span;
+    };
 
 export interface View {
   name: string;
@@ -371,6 +479,13 @@ export interface Train {
   /** floor(size / batch): the last partial batch is dropped, as contrastive losses need full batches. */
   stepsPerEpoch: number;
   totalSteps: number;
+  /** Resumable checkpoints (runtime/checkpoint.ts); one is also written at the end and on Ctrl-C. */
+  checkpoint: {
+    /** A checkpoint after every this many steps (`checkpoint_every`, epochs become steps); 0 = none in between. */
+    everySteps: number;
+    /** The newest `keep` checkpoints stay on disk. */
+    keep: number;
+  };
   origin: Span | null;
 }
 
@@ -398,6 +513,13 @@ export type Probe =
       features: FeatureRef;
       l2: number;
       epochs: number;
+      /**
+       * `online: true`: a linear classifier also trains alongside SSL on the stop-gradient features
+       * of each training batch (solo-learn's online classifier), reporting a running top-1 on the
+       * training batches and top-1 on `on` every `everySteps` steps. Absent for a probe that only
+       * runs after training. The frozen-feature probe above runs at the end either way.
+       */
+      online?: { everySteps: number };
       origin: Span;
     }
   | {

@@ -5,11 +5,12 @@
  * were warned about and are left out.
  */
 import type { Checked } from './validate/index.js';
-import type { DataSource, GraphNode, IR, Network, Optimizer, Probe, Ramp, Scalar, Schedule, Teacher, View } from './ir.js';
+import type { DataSource, GraphNode, IR, Network, Optimizer, Probe, Ramp, Scalar, Schedule, Teacher, Train, View } from './ir.js';
 import { IR_VERSION } from './ir.js';
 import { reachable } from './graph-walk.js';
 import type { Resolved } from './resolve.js';
 import type { Value } from './validate/values.js';
+import { ONLINE_EVERY_STEPS } from './validate/probes.js';
 
 function n(v: Value | undefined): number {
   if (v?.t !== 'number') throw new Error(`lowering expected a number, got ${v?.t ?? 'nothing'}`);
@@ -128,7 +129,16 @@ export function lower(checked: Checked, resolved: Resolved, uri: string): IR {
 
   const probes: Probe[] = checked.probes.map((p) =>
     p.kind === 'linear'
-      ? { kind: 'linear', fit: p.fit, on: p.on, features: p.features, l2: p.params['l2']!, epochs: p.params['epochs']!, origin: p.origin }
+      ? {
+          kind: 'linear',
+          fit: p.fit,
+          on: p.on,
+          features: p.features,
+          l2: p.params['l2']!,
+          epochs: p.params['epochs']!,
+          ...(p.params[ONLINE_EVERY_STEPS] !== undefined ? { online: { everySteps: p.params[ONLINE_EVERY_STEPS] } } : {}),
+          origin: p.origin,
+        }
       : { kind: 'knn', fit: p.fit, on: p.on, features: p.features, k: p.params['k']!, temperature: p.params['temperature']!, origin: p.origin },
   );
 
@@ -143,7 +153,14 @@ export function lower(checked: Checked, resolved: Resolved, uri: string): IR {
     graph: { nodes, loss: lossNode, terms, health },
     optimizer,
     schedule,
-    train: { epochs, seed: checked.seed, data: trainingData, batch, stepsPerEpoch, totalSteps, origin: checked.trainOrigin },
+    train: { epochs, seed: checked.seed, data: trainingData, batch, stepsPerEpoch, totalSteps, checkpoint: checkpointPlan(checked, stepsPerEpoch), origin: checked.trainOrigin },
     probes,
   };
+}
+
+/** `checkpoint_every` in steps (a positive number of epochs is at least one step) and how many to keep. */
+function checkpointPlan(checked: Checked, stepsPerEpoch: number): Train['checkpoint'] {
+  const { v, unit } = checked.checkpointEvery;
+  const everySteps = unit === 'steps' ? v : v > 0 ? Math.max(1, Math.round(v * stepsPerEpoch)) : 0;
+  return { everySteps, keep: checked.keepCheckpoints };
 }

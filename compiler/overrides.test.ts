@@ -190,7 +190,7 @@ describe('--set: diagnostics point into the override text', () => {
     expect(d.code).toBe('value-out-of-range');
     expect(at(d)).toEqual(['--set[2]', 14, 15]);
     expect(formatDiagnostic(d, r.sources[d.span.uri]!)).toBe(
-      ["--set[2]:1:14: error[value-out-of-range]: 'epochs' of train must be >= 1, got 0", ' 1 | train.epochs=0', '   |              ^'].join('\n'),
+      ["--set[2]:1:14: error[value-out-of-range]: 'epochs' of train must be >= 1 and <= 1000000, got 0", ' 1 | train.epochs=0', '   |              ^'].join('\n'),
     );
   });
 

@@ -49,7 +49,7 @@ export async function runProbes(
 ): Promise<ProbeResult[]> {
   const cache = new Map<string, Features>();
   const featuresOf = async (source: DataSource, ref: FeatureRef): Promise<Features> => {
-    const key = JSON.stringify([source.dataset, source.split, source.labelFraction, ref.network, ref.stage]);
+    const key = JSON.stringify([source.dataset, source.split, source.files ?? null, source.generator ?? null, source.limit, source.labelFraction, ref.network, ref.stage]);
     let features = cache.get(key);
     if (!features) {
       features = await extractFeatures(graph, source, ref, seed);
@@ -66,8 +66,8 @@ export async function runProbes(
     const numClasses = probe.fit.numClasses;
     const top1 =
       probe.kind === 'linear'
-        ? linearProbe(fit, on, { numClasses, l2: probe.l2, epochs: probe.epochs, seed }).top1
-        : knnProbe(fit, on, { numClasses, k: probe.k, temperature: probe.temperature }).top1;
+        ? (await linearProbe(fit, on, { numClasses, l2: probe.l2, epochs: probe.epochs, seed })).top1
+        : (await knnProbe(fit, on, { numClasses, k: probe.k, temperature: probe.temperature })).top1;
     const result: ProbeResult = {
       name: names[index],
       probe: probe.kind,

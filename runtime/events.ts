@@ -9,6 +9,12 @@ export interface RunStartEvent {
   recipe: string;
   runDir: string;
   backend: string;
+  /**
+   * Why this backend runs (BackendInfo.reason): '--backend wasm (...), as asked', or under auto
+   * 'auto chose wasm (CPU, 2 threads, wasm SIMD); passed over tensorflow: not installed; webgpu: no
+   * Vulkan loader (libvulkan.so.1)'. Absent when not known.
+   */
+  backendReason?: string;
   /** e.g. { 'tfjs-core': '4.22.0', node: 'v20.20.2', threads: 2, simd: true } */
   environment: Record<string, string | number | boolean>;
   epochs: number;
@@ -47,6 +53,24 @@ export interface StepEvent {
   embeddingStd?: number;
   /** Each teacher's EMA momentum at this step. */
   momentum?: Record<string, number>;
+  /**
+   * RankMe effective rank (runtime/health/effective-rank.ts) of the probed representation of a
+   * fixed batch of training examples (eval mode, no augmentation); only on the steps it is
+   * measured (the first, every few steps, the last). Falls towards 1 as the representation collapses.
+   */
+  effectiveRank?: number;
+  /** Training examples per second, smoothed over steps (imagesPerSec is this step's alone). */
+  throughput?: number;
+  /**
+   * Estimated time left: remaining steps at the smoothed step time, plus the health checks and
+   * online probe evaluations still due, plus feature extraction for the final probes.
+   */
+  etaMs?: number;
+  /**
+   * Each online probe's top-1 (fraction) on the training batches since its previous report, by
+   * probe name (`linear/online`); only on the steps it is read (as effectiveRank).
+   */
+  onlineTop1?: Record<string, number>;
   time: number;
 }
 
@@ -64,6 +88,11 @@ export interface EvalEvent {
   fitSize: number;
   evalSize: number;
   ms: number;
+  /**
+   * An online probe's held-out evaluation during training (fitSize: training examples it has
+   * seen so far); absent for the frozen probes run after training.
+   */
+  online?: boolean;
   time: number;
 }
 
@@ -78,8 +107,29 @@ export interface WarningEvent {
 export interface CheckpointEvent {
   type: 'checkpoint';
   step: number;
+  /** The checkpoint file (checkpoints/step-N.safetensors), from which `ssl resume` continues. */
   path: string;
+  /** The weights/ folder, when this checkpoint also wrote the run's final weights (at the end, on Ctrl-C). */
+  weights?: string;
   time: number;
+}
+
+/**
+ * A run continued from a checkpoint by `ssl resume`: what run-start says for a new run (reporters
+ * that start with it show the run as it stands), and where it continues from. metrics.jsonl was
+ * cut back to the checkpoint first, so the steps after it appear once, as the resumed run takes them.
+ */
+export interface ResumeEvent extends Omit<RunStartEvent, 'type'> {
+  type: 'resume';
+  /** The step of the checkpoint: steps 1..fromStep are already in metrics.jsonl. */
+  fromStep: number;
+  /** The epoch of step fromStep (the run goes on in it, or in the next one if fromStep was its last step). */
+  epoch: number;
+  checkpoint: string;
+  /** Lines of metrics.jsonl dropped because they came after the checkpoint (a line cut off by a kill counts). */
+  droppedLines: number;
+  /** `ssl resume --set` overrides (optimizer and schedule values only), if any. */
+  set?: string[];
 }
 
 export interface RunEndEvent {
@@ -102,6 +152,7 @@ export type RunEvent =
   | EvalEvent
   | WarningEvent
   | CheckpointEvent
+  | ResumeEvent
   | RunEndEvent;
 
 export type RunEventListener = (event: RunEvent) => void;

@@ -11,7 +11,7 @@
  */
 import type { GraphNode, IR } from '../compiler/ir.js';
 import { tf } from './tf.js';
-import type { Rng } from './util/rng.js';
+import { createRngFromState, type Rng, type RngState } from './util/rng.js';
 import { compileView } from './augment/index.js';
 import { copyWeights, createNetwork, emaUpdate, type NetworkModule } from './nn/index.js';
 import { createLoss } from './losses/index.js';
@@ -33,6 +33,17 @@ export interface ForwardResult {
   embeddingStd: tf.Scalar | null;
 }
 
+/**
+ * What a checkpoint holds of a graph: every variable of every network and teacher (trainable and
+ * batch-norm statistics) by variable name, the losses' state variables (queues and their pointer,
+ * centres) by variable name, and the state of each random stream a step draws from (views, masks).
+ */
+export interface GraphState<T> {
+  variables: Record<string, T>;
+  losses: Record<string, T>;
+  rng: Record<string, RngState>;
+}
+
 const DATA_ONLY = new Set<GraphNode['kind']>(['batch', 'view', 'mask', 'patchify']);
 
 export class TrainingGraph {
@@ -44,6 +55,8 @@ export class TrainingGraph {
   private readonly losses: Map<number, LossModule>;
   private readonly nodes: GraphNode[];
   private readonly byId: Map<number, GraphNode>;
+  /** The random streams steps draw from, by `view/<name>` and `mask/<node id>` (checkpointed). */
+  private readonly streams = new Map<string, Rng>();
 
   constructor(private readonly ir: IR, rng: Rng) {
     this.nodes = [...ir.graph.nodes].sort((a, b) => a.id - b.id);
@@ -62,15 +75,69 @@ export class TrainingGraph {
         copyWeights(student, teacher);
         this.teachers.set(name, teacher);
       }
-      for (const [name, view] of Object.entries(ir.views)) this.views.set(name, compileView(view, rng.fork()));
+      for (const [name, view] of Object.entries(ir.views)) this.views.set(name, compileView(view, this.stream(`view/${name}`, rng.fork())));
       for (const n of this.nodes) {
-        if (n.kind === 'mask') this.masks.set(n.id, createMaskSampler(n.mask, rng.fork()));
+        if (n.kind === 'mask') this.masks.set(n.id, createMaskSampler(n.mask, this.stream(`mask/${n.id}`, rng.fork())));
         if (n.kind === 'loss') this.losses.set(n.id, createLoss(n.fn, n.name));
       }
     } catch (e) {
       this.dispose();
       throw e;
     }
+  }
+
+  private stream(name: string, rng: Rng): Rng {
+    this.streams.set(name, rng);
+    return rng;
+  }
+
+  /**
+   * The graph's resumable state (the variables themselves, not copies: read them, do not dispose
+   * them). Taken between steps, when no loss holds a stashed update.
+   */
+  saveState(): GraphState<tf.Variable> {
+    const variables: Record<string, tf.Variable> = {};
+    for (const m of [...this.networks.values(), ...this.teachers.values()]) for (const v of [...m.trainable, ...m.state]) variables[v.name] = v;
+    const losses: Record<string, tf.Variable> = {};
+    for (const l of this.losses.values()) for (const v of l.state) losses[v.name] = v;
+    const rng = Object.fromEntries([...this.streams].map(([name, r]) => [name, r.state()]));
+    return { variables, losses, rng };
+  }
+
+  /**
+   * Continues from `saved` (values copied; the caller keeps its tensors). It must fit this graph
+   * exactly: every variable and random stream present with the same shape, nothing extra. Names,
+   * shapes and stream states are checked before anything changes; a loss refusing its state (a
+   * queue pointer out of range) throws after the variables were written: discard the graph then.
+   */
+  loadState(saved: GraphState<tf.Tensor>): void {
+    const own = this.saveState();
+    const misfits = (what: string, mine: string[], theirs: string[]) => {
+      const missing = mine.filter((k) => !theirs.includes(k));
+      const extra = theirs.filter((k) => !mine.includes(k));
+      if (missing.length > 0) throw new Error(`the checkpoint has no ${what} '${missing[0]}'${missing.length > 1 ? ` (and ${missing.length - 1} more)` : ''}`);
+      if (extra.length > 0) throw new Error(`the checkpoint has ${what} '${extra[0]}', which this recipe does not build${extra.length > 1 ? ` (and ${extra.length - 1} more)` : ''}`);
+    };
+    misfits('variable', Object.keys(own.variables), Object.keys(saved.variables));
+    misfits('random stream', Object.keys(own.rng), Object.keys(saved.rng));
+    for (const [name, v] of Object.entries(own.variables)) {
+      const value = saved.variables[name]!;
+      if (value.shape.join(',') !== v.shape.join(',')) throw new Error(`the checkpoint's '${name}' has shape [${value.shape}] but the recipe builds [${v.shape}]`);
+    }
+    for (const state of Object.values(saved.rng)) createRngFromState(state); // throws on a malformed state
+    const lost = Object.keys(own.losses).find((k) => !(k in saved.losses));
+    if (lost) throw new Error(`the checkpoint has no loss state '${lost}'`);
+    // Loss state is matched to its loss by the loss's name prefix (`moco/queue` belongs to `moco`).
+    const perLoss = new Map<LossModule, Record<string, tf.Tensor>>();
+    for (const [name, value] of Object.entries(saved.losses)) {
+      const entry = [...this.losses].find(([id]) => name.startsWith(`${(this.byId.get(id) as { name: string }).name}/`));
+      if (!entry) throw new Error(`the checkpoint has loss state '${name}', which no loss of this recipe owns`);
+      if (!entry[1].loadState) throw new Error(`the checkpoint has loss state '${name}', but that loss keeps no state`);
+      perLoss.set(entry[1], { ...perLoss.get(entry[1]), [name]: value });
+    }
+    for (const [name, v] of Object.entries(own.variables)) tf.tidy(() => v.assign(tf.cast(saved.variables[name]!, v.dtype)));
+    for (const [loss, values] of perLoss) loss.loadState!(values);
+    for (const [name, r] of this.streams) r.restore(saved.rng[name]!);
   }
 
   get trainableVariables(): tf.Variable[] {
@@ -92,7 +159,7 @@ export class TrainingGraph {
    * data source, `view` nodes draw fresh augmentations, `mask` nodes fresh masks, `patchify` cuts
    * its input. Returned tensors belong to the caller.
    */
-  sampleInputs(batches: Record<string, tf.Tensor4D>): SampledInputs {
+  sampleInputs(batches: Record<string, tf.Tensor>): SampledInputs {
     const values: SampledInputs = new Map();
     for (const node of this.nodes) {
       if (!DATA_ONLY.has(node.kind)) continue;

@@ -16,14 +16,15 @@ export interface WeightEntry {
   trainable: boolean;
 }
 
-export function saveWeights(folder: RunFolder, graph: TrainingGraph, name = 'weights'): string {
+/** Async: values are read with `data()`, which every backend supports (webgpu cannot `dataSync` in Node). */
+export async function saveWeights(folder: RunFolder, graph: TrainingGraph, name = 'weights'): Promise<string> {
   const entries: WeightEntry[] = [];
   const chunks: Float32Array[] = [];
   let offset = 0;
   for (const [network, module] of graph.networks) {
     for (const [variables, trainable] of [[module.trainable, true], [module.state, false]] as const) {
       for (const v of variables) {
-        const values = v.dataSync() as Float32Array;
+        const values = (await v.data()) as Float32Array;
         entries.push({ name: v.name, network, shape: v.shape, offset, trainable });
         chunks.push(values);
         offset += values.length;

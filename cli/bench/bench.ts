@@ -5,11 +5,17 @@
  * PyTorch peer runs too, so the gap to what a researcher would otherwise use is measured, not quoted.
  *
  *   npm run bench [-- --steps N] [-- --all]    (--all adds the conv encoder on the pure-JS cpu backend: minutes per step)
+ *
+ * With `--backend NAME` (auto, wasm, cpu, webgpu, tensorflow) it measures that one backend only:
+ * the quickstart (conv encoder) and its MLP twin, ms/step and images/s, and what the backend ran
+ * on. On a GPU machine: `npm run bench -- --backend webgpu [--steps 20] [--warmup 5]` (the first
+ * steps compile shaders: keep a few warm-up steps).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { isBackendChoice } from '../../runtime/backend/names.js';
 import type { StepBenchResult } from './step-bench.js';
 
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
@@ -40,8 +46,39 @@ const torch = (encoder: keyof typeof recipes) => () =>
   child(torchPython, [here('../../../cli/bench/torch_step.py'), encoder, String(steps)], { OPENBLAS_NUM_THREADS: '1' });
 
 const args = process.argv.slice(2);
-const steps = Number(args[args.indexOf('--steps') + 1]) || 10;
+const option = (name: string) => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
+const steps = Number(option('--steps')) || 10;
 const all = args.includes('--all');
+const fmt = (ms: number) => (ms >= 100 ? ms.toFixed(0) : ms.toFixed(1));
+
+const backend = option('--backend');
+if (backend !== undefined) {
+  if (!isBackendChoice(backend)) {
+    console.error(`bench: unknown backend '${backend}' (expected auto, wasm, cpu, webgpu or tensorflow)`);
+    process.exit(2);
+  }
+  const warmup = option('--warmup');
+  const extra = warmup === undefined ? [] : ['--warmup', warmup];
+  console.log(`ssl bench --backend ${backend}: one SimCLR training step of each recipe, median of ${steps} steps after ${warmup ?? 3} warm-up`);
+  console.log(`machine: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}\n`);
+  let failed = false;
+  for (const encoder of ['conv', 'mlp'] as const) {
+    const r = ssl(encoder, backend, extra)();
+    if ('error' in r && r.error) {
+      console.log(`${encoder.padEnd(6)} failed: ${r.error}`);
+      failed = true;
+      if (r.error.startsWith(`backend '`)) break; // could not start: the next recipe would say the same
+      continue;
+    }
+    const s = r as StepBenchResult;
+    if (encoder === 'conv') console.log(`backend: ${s.backend}, ${s.device}\n  why: ${s.reason}\n`);
+    const spread = `${fmt(s.msPerStep.median)} (${fmt(s.msPerStep.p25)}-${fmt(s.msPerStep.p75)})`;
+    console.log(
+      `${encoder.padEnd(6)} ${s.recipe.padEnd(16)} batch ${String(s.batch).padEnd(5)} ms/step ${spread.padEnd(20)} images/s ${s.imagesPerSec.toFixed(0).padStart(6)}   augment ${fmt(s.augmentMs)} ms`,
+    );
+  }
+  process.exit(failed ? 1 : 0);
+}
 
 const configs: Config[] = [];
 for (const encoder of ['conv', 'mlp'] as const) {
@@ -52,7 +89,6 @@ for (const encoder of ['conv', 'mlp'] as const) {
   if (hasTorch) configs.push({ label: 'PyTorch CPU, 2 threads (peer)', encoder, run: torch(encoder) });
 }
 
-const fmt = (ms: number) => (ms >= 100 ? ms.toFixed(0) : ms.toFixed(1));
 console.log(`ssl bench: one SimCLR training step, batch 256 x 2 views of 28x28x1, median of ${steps} steps after warm-up`);
 console.log(`machine: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}${hasTorch ? '' : '; PyTorch peer skipped (apt-get install python3-torch libopenblas0-pthread to add it)'}\n`);
 console.log('encoder  configuration                              ms/step (p25-p75)     augment ms   vs default');

@@ -55,6 +55,10 @@ function typeName(t: ParamType): string {
       return 'a tensor of the training graph (data, a view draw or a network output)';
     case 'mask':
       return 'a mask from mask_patches(...) or mask_spans(...)';
+    case 'path':
+      return 'a quoted path like "data/train.csv"';
+    case 'column':
+      return 'a column name like "label" or a 0-based column index';
   }
 }
 
@@ -204,6 +208,17 @@ export function coerce(fn: string, p: ParamSpec, v: Value, span: Span, report: R
       return mismatch(v.t === 'view' || v.t === 'network' || v.t === 'teacher' ? `apply it: ${v.name}(...)` : undefined);
     case 'mask':
       return v.t === 'mask' ? v : mismatch();
+    case 'path':
+      if (v.t !== 'string') return mismatch(v.t === 'data' || v.t === 'enum' ? `quote it: "${v.t === 'data' ? v.name : v.v}"` : undefined);
+      if (v.v.trim() === '') {
+        report({ severity: 'error', code: Codes.valueOutOfRange, message: `'${p.name}' of ${fn} must not be an empty path`, span });
+        return ERROR;
+      }
+      return v;
+    case 'column':
+      if (v.t === 'string') return v;
+      if (v.t === 'number' && Number.isInteger(v.v) && v.v >= -1) return v;
+      return mismatch(v.t === 'number' ? 'a column index is an integer >= 0 (or -1 for the last column)' : undefined);
   }
 }
 

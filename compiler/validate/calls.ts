@@ -4,10 +4,10 @@
  * losses and graph functions build nodes (graph-functions.ts).
  */
 import type * as A from '../ast.js';
-import { builtins, builtinList, datasets, type BuiltinKind, type BuiltinSpec } from '../builtins.js';
+import { builtins, builtinList, type BuiltinKind, type BuiltinSpec } from '../builtins.js';
 import { Codes } from '../codes.js';
 import { closest } from '../diagnostics.js';
-import type { Activation, AugOp, DatasetName, Norm, Pool } from '../ir.js';
+import type { Activation, AugOp, Norm, Pool } from '../ir.js';
 import { bindArgs, type BoundArgs } from './args.js';
 import { kindNoun, Part, type Ctx, type Role } from './part.js';
 import { bool, enumOf, ERROR, ints, num, rng, type StageSpec, type Value } from './values.js';
@@ -60,6 +60,15 @@ export class Calls extends Part {
       case 'loss':
         return this.session.graphFunctions.loss(spec, e, ctx);
       case 'graph':
+        if (ctx.role === 'view' && spec.name === 'mask_spans') {
+          // One name, one meaning: the view op that zeroes time steps is spelled zero_spans.
+          return this.error(
+            Codes.typeMismatch,
+            'mask_spans(...) builds a token mask for a network (`encoder(x, mask: m)` in a let), it is not a view op',
+            e.callee.span,
+            'to zero random time spans of the input in a view, write zero_spans(span: 5, ratio: 0.15)',
+          );
+        }
         return this.session.graphFunctions.graphFunction(spec, e, ctx);
       default:
         return this.error(Codes.typeMismatch, `${name}(...) is ${kindNoun[spec.kind] === 'optimizer' ? 'an' : 'a'} ${kindNoun[spec.kind]}; it can only be the value of a '${spec.kind}' statement`, e.span, `write: ${spec.kind} ${name}(...)`);
@@ -98,6 +107,22 @@ export class Calls extends Part {
         op = { kind: 'random_apply', p: num(a['p'])!, ops: items.flatMap((i) => (i.t === 'ops' ? i.ops : [])), origin };
         break;
       }
+      case 'jitter':
+      case 'scaling':
+        op = { kind: spec.name, sigma: num(a['sigma'])!, origin };
+        break;
+      case 'permutation':
+        op = { kind: 'permutation', maxSegments: num(a['max_segments'])!, origin };
+        break;
+      case 'time_warp':
+        op = { kind: 'time_warp', sigma: num(a['sigma'])!, knots: num(a['knots'])!, origin };
+        break;
+      case 'crop':
+        op = { kind: 'crop', size: num(a['size'])!, origin };
+        break;
+      case 'zero_spans':
+        op = { kind: 'zero_spans', span: num(a['span'])!, ratio: num(a['ratio'])!, origin };
+        break;
       default:
         return this.error(Codes.internalError, `no lowering for augmentation ${spec.name}`, e.span);
     }
@@ -138,37 +163,10 @@ export class Calls extends Part {
     return { t: 'stages', stages: [stage] };
   }
 
+  /** A dataset call: its arguments checked here, its files and facts in datasets.ts. */
   private dataset(spec: BuiltinSpec, e: A.Call, ctx: Ctx): Value {
     const b = this.bind(spec, e, ctx);
     if (!b.ok) return ERROR;
-    const a = b.values;
-    const dataset = spec.name as DatasetName;
-    const facts = datasets[dataset];
-    const split = (a['split'] as { v: 'train' | 'test' }).v;
-    const limit = a['limit'] === undefined ? null : num(a['limit'])!;
-    if (limit !== null && limit > facts.splits[split]) {
-      const arg = e.args.find((x) => x.name?.name === 'limit');
-      return this.error(
-        Codes.valueOutOfRange,
-        `limit ${limit} is more than the ${facts.splits[split]} examples of ${dataset} split "${split}"`,
-        arg?.span ?? e.span,
-        `use at most limit: ${facts.splits[split]}, or leave it out for the whole split`,
-      );
-    }
-    return {
-      t: 'data',
-      source: {
-        kind: 'dataset',
-        dataset,
-        split,
-        batch: num(a['batch'])!,
-        labelFraction: num(a['labels'])!,
-        size: limit ?? facts.splits[split],
-        limit,
-        shape: [...facts.shape],
-        numClasses: facts.numClasses,
-        origin: e.span,
-      },
-    };
+    return this.session.dataSources.fromCall(spec, e, b);
   }
 }

@@ -167,7 +167,7 @@ export class GraphBuilder extends Part {
   private shapeError(r: Extract<ShapeResult, { ok: false }>, at: Span, related: Diagnostic['related']): void {
     const op = r.op as { origin: Span };
     const paramSpan = r.error.param ? this.session.opSpans.get(r.op as AugOp)?.[r.error.param] : undefined;
-    this.error(r.error.code, r.error.message, paramSpan ?? at, undefined, [...(related ?? []), { message: 'defined here', span: op.origin }]);
+    this.error(r.error.code, r.error.message, paramSpan ?? at, r.error.hint, [...(related ?? []), { message: 'defined here', span: op.origin }]);
   }
 
   private viewShape(name: string, ops: AugOp[], input: number[], at: Span): number[] | null {

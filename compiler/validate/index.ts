@@ -10,6 +10,7 @@
  *   (still checked, in a scratch graph, so nothing is silently skipped).
  */
 import type { Diagnostic } from '../diagnostics.js';
+import type { FileLoader } from '../extends.js';
 import type { AugOp, DataSource, FeatureRef, GraphNode, Span, Stage } from '../ir.js';
 import type { Resolved } from '../resolve.js';
 import { Session } from './session.js';
@@ -76,6 +77,9 @@ export interface Checked {
   stepsPerEpoch?: number;
   epochs?: number;
   seed: number;
+  /** `checkpoint_every` of the train statement (default 1 epochs; 0 steps = only at the end). */
+  checkpointEvery: { v: number; unit: 'epochs' | 'steps' };
+  keepCheckpoints: number;
   trainOrigin: Span | null;
   optimizer?: Extract<Value, { t: 'call' }>;
   schedule?: Extract<Value, { t: 'call' }>;
@@ -129,6 +133,6 @@ function run(s: Session): Checked {
   return out;
 }
 
-export function validate(resolved: Resolved, diagnostics: Diagnostic[]): Checked {
-  return run(new Session(resolved, diagnostics));
+export function validate(resolved: Resolved, diagnostics: Diagnostic[], loader: Pick<FileLoader, 'inspectData'> = {}): Checked {
+  return run(new Session(resolved, diagnostics, loader));
 }

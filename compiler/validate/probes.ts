@@ -3,7 +3,6 @@
  * representation it reads, checked against the raw probe data the runtime will feed it.
  */
 import type * as A from '../ast.js';
-import { datasets } from '../builtins.js';
 import { Codes } from '../codes.js';
 import type { DataSource, FeatureRef, GraphNode } from '../ir.js';
 import { Part } from './part.js';
@@ -21,14 +20,61 @@ export class Probes extends Part {
       const trainName = this.out.trainingData;
       const train = trainName ? this.out.data.get(trainName) : undefined;
       if (!train) return; // the missing training data is reported already
-      const facts = datasets[train.dataset];
-      fit = { ...train, split: 'train', size: train.limit ?? facts.splits.train, labelFraction: 1 };
+      // The training data's train split (a source without splits is its own fit data).
+      fit = this.session.dataSources.trainSplitOf(train, call.span);
+      if (!fit) return;
     }
     const features = this.probeFeatures(call, on);
     if (!features) return;
+    if (fit.numClasses !== on.numClasses && on.numClasses >= 2) {
+      this.error(
+        Codes.dataClassMismatch,
+        `the probe is fitted on ${fit.numClasses} classes (${fit.dataset} ${fit.split}) but reports on ${on.numClasses} (${on.dataset} ${on.split}); the class ids must mean the same in both`,
+        call.span,
+        fit.dataset === 'csv' || on.dataset === 'csv' ? 'give both csv(...) calls the same `classes:`' : 'fit and report on splits of the same dataset',
+      );
+      return;
+    }
     const params: Record<string, number> = {};
     for (const [k, v] of Object.entries(a)) if (v.t === 'number') params[k] = v.v;
+    if (call.fn === 'linear') {
+      const everySteps = this.onlineEverySteps(call);
+      if (everySteps === null) return;
+      if (everySteps !== undefined) params[ONLINE_EVERY_STEPS] = everySteps;
+    }
     this.out.probes.push({ kind: call.fn as 'linear' | 'knn', fit, on, features, params, origin: stmt.span });
+  }
+
+  /**
+   * `online: true`: how often (in steps) the online classifier reports on `on`; undefined for a
+   * probe that is not online, null after an error. The online classifier trains on the training
+   * batches' labels, so the training data must have labels.
+   */
+  private onlineEverySteps(call: Extract<Value, { t: 'call' }>): number | undefined | null {
+    const online = call.args['online'];
+    const every = call.args['every'];
+    if (!(online?.t === 'bool' && online.v)) {
+      if (call.spans['every']) {
+        this.error(Codes.unknownParameter, '`every` sets how often an online probe reports; this probe runs once, after training', call.spans['every'], 'add `online: true`, or remove `every`');
+        return null;
+      }
+      return undefined;
+    }
+    const trainName = this.out.trainingData;
+    const train = trainName ? this.out.data.get(trainName) : undefined;
+    if (train && train.numClasses < 2) {
+      this.error(Codes.probeWithoutLabels, `an online probe learns from the training batches' labels, and '${train.dataset}' has none`, call.spans['online'] ?? call.span, 'remove `online: true`');
+      return null;
+    }
+    if (every?.t !== 'duration') return null; // reported by the argument check
+    const spe = this.out.stepsPerEpoch;
+    if (every.unit === 'epochs' && spe === undefined) return null; // the broken train section is reported already
+    const steps = every.unit === 'epochs' ? Math.round(every.v * spe!) : every.v;
+    if (!Number.isInteger(steps) || steps < 1) {
+      this.error(Codes.valueOutOfRange, `every must be at least one whole step, got ${formatDuration(every)} (= ${steps} steps)`, call.spans['every'] ?? call.span, 'e.g. `every: 1 epochs` or `every: 100 steps`');
+      return null;
+    }
+    return steps;
   }
 
   /** Which representation the probe reads, with the raw-input shape check. */
@@ -90,6 +136,14 @@ export class Probes extends Part {
     return { network, stage, dim: out.length === 2 ? out[1]! : product(out), chain };
   }
 }
+
+/**
+ * Key of the online probe's held-out cadence (in steps) among a checked linear probe's numeric
+ * params; lowering turns it into the IR's `online: { everySteps }`.
+ */
+export const ONLINE_EVERY_STEPS = 'online_every_steps';
+
+const formatDuration = (d: { v: number; unit: string }) => `${d.v} ${d.unit}`;
 
 /** The networks between raw data and `network` (as the runtime walks them), outermost last. */
 export function featureChain(nodes: readonly GraphNode[], network: string): string[] {

@@ -23,6 +23,15 @@ export class Sections extends Part {
       this.session.consts.epochs = epochs;
     }
     this.out.seed = num(bound.values['seed']) ?? 0;
+    const every = bound.values['checkpoint_every'];
+    if (every?.t === 'duration') {
+      if (every.unit === 'steps' && !Number.isInteger(every.v)) {
+        this.error(Codes.typeMismatch, `checkpoint_every must be a whole number of steps, got ${formatNumber(every.v)}`, bound.spans['checkpoint_every'] ?? stmt.span);
+      } else {
+        this.out.checkpointEvery = { v: every.v, unit: every.unit };
+      }
+    }
+    this.out.keepCheckpoints = num(bound.values['keep_checkpoints']) ?? 2;
     this.out.trainOrigin = stmt.span;
   }
 

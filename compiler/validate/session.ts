@@ -9,9 +9,11 @@
 import type * as A from '../ast.js';
 import type { constants } from '../builtins.js';
 import type { Diagnostic } from '../diagnostics.js';
+import type { FileLoader } from '../extends.js';
 import type { AugOp, Span } from '../ir.js';
 import type { Resolved } from '../resolve.js';
 import { Calls } from './calls.js';
+import { DataSources } from './datasets.js';
 import { Definitions } from './definitions.js';
 import { Expressions } from './expressions.js';
 import { GraphBuilder } from './graph-builder.js';
@@ -39,10 +41,13 @@ export class Session {
   readonly graphFunctions: GraphFunctions;
   readonly sections: Sections;
   readonly probes: Probes;
+  readonly dataSources: DataSources;
 
   constructor(
     readonly r: Resolved,
     diagnostics: Diagnostic[],
+    /** How file-based datasets are inspected (absent: they cannot be checked; validate/datasets.ts). */
+    readonly loader: Pick<FileLoader, 'inspectData'> = {},
   ) {
     this.diagnostics = diagnostics;
     this.defs = r.definitions;
@@ -55,6 +60,8 @@ export class Session {
       nodes: [],
       ramps: [],
       seed: 0,
+      checkpointEvery: { v: 1, unit: 'epochs' },
+      keepCheckpoints: 2,
       trainOrigin: null,
       probes: [],
     };
@@ -65,6 +72,7 @@ export class Session {
     this.graphFunctions = new GraphFunctions(this);
     this.sections = new Sections(this);
     this.probes = new Probes(this);
+    this.dataSources = new DataSources(this);
   }
 
   report(d: Diagnostic): void {

@@ -12,6 +12,8 @@ export interface ShapeError {
   /** The parameter to point at (e.g. the crop `size`), when the op recorded its span. */
   param?: string;
   code: 'shape-mismatch' | 'value-out-of-range';
+  /** What to write instead (e.g. the time-series op that does what an image op was asked to). */
+  hint?: string;
 }
 
 export type ShapeResult = { ok: true; shape: number[] } | { ok: false; error: ShapeError; op: AugOp | StageSpec };
@@ -19,6 +21,20 @@ export type ShapeResult = { ok: true; shape: number[] } | { ok: false; error: Sh
 function isImage(shape: readonly number[]): boolean {
   return shape.length === 3;
 }
+
+/** Sequences are [T, C]: time steps, channels. */
+function isSequence(shape: readonly number[]): boolean {
+  return shape.length === 2;
+}
+
+const SEQUENCE_OPS = 'jitter, scaling, permutation, time_warp, crop, zero_spans';
+const IMAGE_OPS = 'random_resized_crop, random_flip, color_jitter, gaussian_blur, gaussian_noise';
+/** What a sequence op that an image op was asked for is called. */
+const sequenceCounterpart: Partial<Record<AugOp['kind'], string>> = {
+  random_resized_crop: 'crop(SIZE) (a random window stretched back to T steps)',
+  gaussian_noise: 'jitter(sigma: ...) (additive noise without clipping to [0, 1])',
+  color_jitter: 'scaling(sigma: ...) (a random factor per channel)',
+};
 
 /** The output shape of a view's ops applied to `input`. */
 export function opsOutputShape(ops: readonly AugOp[], input: readonly number[]): ShapeResult {
@@ -32,14 +48,27 @@ export function opsOutputShape(ops: readonly AugOp[], input: readonly number[]):
 }
 
 function opOutputShape(op: AugOp, input: number[]): ShapeResult {
-  const needImage = (what: string): ShapeResult => ({
+  const needImage = (): ShapeResult => {
+    const alternative = sequenceCounterpart[op.kind];
+    const hint = isSequence(input)
+      ? `this view gets sequences [T, C]; ${alternative ? `use ${alternative}, or another` : 'use a'} time-series op: ${SEQUENCE_OPS}`
+      : undefined;
+    const message = `${op.kind} needs an image [H, W, C], got ${formatShape(input)}${isSequence(input) ? ' (a sequence [T, C])' : ''}`;
+    return { ok: false, op, error: { code: 'shape-mismatch', message, ...(hint ? { hint } : {}) } };
+  };
+  const needSequence = (): ShapeResult => ({
     ok: false,
     op,
-    error: { code: 'shape-mismatch', message: `${op.kind} ${what} needs an image [H, W, C], got ${formatShape(input)}` },
+    error: {
+      code: 'shape-mismatch',
+      message: `${op.kind} is a time-series op: it needs a sequence [T, C], got ${formatShape(input)}${isImage(input) ? ' (an image [H, W, C])' : ''}`,
+      hint: isImage(input) ? `for images use ${IMAGE_OPS}` : `time-series ops act on data of shape [T, C] (time steps, channels)`,
+    },
   });
+  const outOfRange = (param: string, message: string): ShapeResult => ({ ok: false, op, error: { code: 'value-out-of-range', param, message } });
   switch (op.kind) {
     case 'random_resized_crop': {
-      if (!isImage(input)) return needImage('');
+      if (!isImage(input)) return needImage();
       const [h, w, c] = input as [number, number, number];
       if (op.size > h || op.size > w) {
         return {
@@ -56,9 +85,32 @@ function opOutputShape(op: AugOp, input: number[]): ShapeResult {
     }
     case 'random_flip':
     case 'gaussian_blur':
-      return isImage(input) ? { ok: true, shape: input } : needImage('');
+      return isImage(input) ? { ok: true, shape: input } : needImage();
     case 'color_jitter':
     case 'gaussian_noise':
+      // Both clip to [0, 1], the range of pixels, which would flatten z-normalised series.
+      return isSequence(input) ? needImage() : { ok: true, shape: input };
+    case 'jitter':
+    case 'scaling':
+      return isSequence(input) ? { ok: true, shape: input } : needSequence();
+    case 'permutation':
+      if (!isSequence(input)) return needSequence();
+      if (op.maxSegments > input[0]!) return outOfRange('max_segments', `permutation max_segments ${op.maxSegments} is more than the ${input[0]} time steps`);
+      return { ok: true, shape: input };
+    case 'time_warp':
+      if (!isSequence(input)) return needSequence();
+      if (op.knots + 2 > input[0]!) return outOfRange('knots', `time_warp knots ${op.knots} (+ 2 end points) are more than the ${input[0]} time steps`);
+      return { ok: true, shape: input };
+    case 'crop':
+      if (!isSequence(input)) return needSequence();
+      if (op.size > input[0]!) return outOfRange('size', `crop size ${op.size} is longer than the ${input[0]} time steps`);
+      // The window is stretched back to T steps: the example keeps its shape, so one encoder
+      // (and the probes, which see whole series) fit every view.
+      return { ok: true, shape: input };
+    case 'zero_spans':
+      if (!isSequence(input)) return needSequence();
+      if (op.span > input[0]!) return outOfRange('span', `zero_spans span ${op.span} is longer than the ${input[0]} time steps`);
+      if (op.ratio > 0 && input[0]! < 2) return outOfRange('ratio', `zero_spans needs at least 2 time steps to zero some and keep some, got ${input[0]}`);
       return { ok: true, shape: input };
     case 'random_apply': {
       const r = opsOutputShape(op.ops, input);

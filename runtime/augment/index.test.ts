@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AugOp, Span, View } from '../../compiler/ir.js';
 import { batchTensor, subset } from '../data/dataset.js';
 import { loadMnist } from '../data/mnist.js';
+import { generateCbf } from '../data/synthetic.js';
 import { tf } from '../tf.js';
 import { createRng } from '../util/rng.js';
 import { compileView } from './index.js';
@@ -49,7 +50,7 @@ const results: Record<string, Float32Array> = {};
 describe.each(['cpu', 'wasm'])('compileView on %s', (backend) => {
   beforeAll(async () => {
     expect(await tf.setBackend(backend)).toBe(true);
-    mnist = batchTensor(subset(loadMnist('train'), 32), Array.from({ length: 32 }, (_, i) => i));
+    mnist = batchTensor(subset(loadMnist('train'), 32), Array.from({ length: 32 }, (_, i) => i)) as tf.Tensor4D; // MNIST: [32, 28, 28, 1]
   });
   afterAll(() => mnist.dispose());
 
@@ -122,5 +123,76 @@ describe('backends agree', () => {
     let m = 0;
     for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
     expect(m).toBeLessThan(1e-5);
+  });
+});
+
+/** TS-TCC's views (Eldele et al. 2021) on CBF-like series: weak = jitter + scaling, strong = permutation + jitter. */
+const weak: View = {
+  name: 'weak',
+  ops: [
+    { kind: 'scaling', sigma: 0.1, origin: at(1) },
+    { kind: 'jitter', sigma: 0.1, origin: at(2) },
+  ],
+  outputShape: [128, 1],
+  origin: at(1),
+};
+const strong: View = {
+  name: 'strong',
+  ops: [
+    { kind: 'permutation', maxSegments: 5, origin: at(3) },
+    { kind: 'jitter', sigma: 0.3, origin: at(4) },
+    { kind: 'random_apply', p: 0.5, ops: [{ kind: 'time_warp', sigma: 0.2, knots: 4, origin: at(5) }], origin: at(5) },
+    { kind: 'crop', size: 112, origin: at(6) },
+    { kind: 'zero_spans', span: 8, ratio: 0.1, origin: at(7) },
+  ],
+  outputShape: [128, 1],
+  origin: at(3),
+};
+
+describe.each(['cpu', 'wasm'])('compileView of time-series views on %s', (backend) => {
+  beforeAll(async () => {
+    expect(await tf.setBackend(backend)).toBe(true);
+  });
+
+  it('runs every time-series op on [B, T, C]: shape, determinism, fresh draws, no leaks, input kept', () => {
+    const { x, labels } = generateCbf(32, 1);
+    const series = tf.tensor3d(x, [32, 128, 1]);
+    expect(labels.length).toBe(32);
+    for (const view of [weak, strong]) {
+      const aug = compileView(view, createRng(2));
+      const a = aug(series);
+      expect(a.shape).toEqual([32, 128, 1]);
+      expect(Array.from(compileView(view, createRng(2))(series).dataSync())).toEqual(Array.from(a.dataSync()));
+      const before = tf.memory().numTensors;
+      for (let i = 0; i < 3; i++) {
+        const b = aug(series);
+        expect(Array.from(b.dataSync())).not.toEqual(Array.from(a.dataSync()));
+        b.dispose();
+      }
+      expect(tf.memory().numTensors).toBe(before);
+      a.dispose();
+    }
+    expect(series.isDisposed).toBe(false);
+    series.dispose();
+  });
+
+  it('the weak view stays close to the input, the strong one moves it further', () => {
+    const { x } = generateCbf(64, 2);
+    const series = tf.tensor3d(x, [64, 128, 1]);
+    const distance = (view: View): number => {
+      const y = compileView(view, createRng(3))(series);
+      const v = y.dataSync();
+      y.dispose();
+      let s = 0;
+      for (let i = 0; i < v.length; i++) s += (v[i] - x[i]) ** 2;
+      return Math.sqrt(s / v.length);
+    };
+    const near = distance(weak);
+    const far = distance(strong);
+    // z-normalised series: the weak view's RMS change is about sqrt(0.1^2 + 0.1^2) = 0.14.
+    expect(near).toBeGreaterThan(0.1);
+    expect(near).toBeLessThan(0.2);
+    expect(far).toBeGreaterThan(2 * near);
+    series.dispose();
   });
 });

@@ -7,7 +7,9 @@
  * so a seed fixes every draw; calling the compiled view twice gives two different draws.
  * Intermediate tensors are freed; the input is never disposed; the result is a new tensor.
  *
- * Shapes: x [B, H, W, C] float32 in [0, 1] -> [B, ...view.outputShape].
+ * Shapes: images x [B, H, W, C] float32 in [0, 1], or sequences x [B, T, C] (the time-series ops:
+ * jitter, scaling, permutation, time_warp, crop, zero_spans) -> [B, ...view.outputShape]. Every op
+ * keeps the rank, which the compiler's shape check has matched to the op.
  */
 import type { AugOp, Span, View } from '../../compiler/ir.js';
 import { tf } from '../tf.js';
@@ -18,8 +20,20 @@ import { gaussianNoise, validateGaussianNoise } from './gaussian_noise.js';
 import { randomApply, validateRandomApply } from './random_apply.js';
 import { randomFlip, validateRandomFlip } from './random_flip.js';
 import { randomResizedCrop, validateRandomResizedCrop } from './random_resized_crop.js';
+import { crop, validateCrop } from './crop.js';
+import { jitter, validateJitter } from './jitter.js';
+import { permutation, validatePermutation } from './permutation.js';
+import { scaling, validateScaling } from './scaling.js';
+import { timeWarp, validateTimeWarp } from './time_warp.js';
+import { validateZeroSpans, zeroSpans } from './zero_spans.js';
 
-export type Augment = (x: tf.Tensor4D) => tf.Tensor4D;
+/** One random draw of a pipeline: a batch in, a new batch of the same rank out. */
+export type Augment = <T extends tf.Tensor>(x: T) => T;
+
+/** An op written for one rank (images [B, H, W, C] or sequences [B, T, C]) as an Augment. */
+function ofRank<R extends tf.Tensor>(f: (x: R) => R): Augment {
+  return <T extends tf.Tensor>(x: T) => f(x as tf.Tensor as R) as tf.Tensor as T;
+}
 
 export { colorJitter } from './color_jitter.js';
 export { gaussianBlur } from './gaussian_blur.js';
@@ -27,6 +41,12 @@ export { gaussianNoise } from './gaussian_noise.js';
 export { randomApply } from './random_apply.js';
 export { randomFlip } from './random_flip.js';
 export { randomResizedCrop } from './random_resized_crop.js';
+export { crop } from './crop.js';
+export { jitter } from './jitter.js';
+export { permutation } from './permutation.js';
+export { scaling } from './scaling.js';
+export { timeWarp } from './time_warp.js';
+export { zeroSpans } from './zero_spans.js';
 
 function where(span: Span): string {
   return `${span.uri}:${span.start.line}:${span.start.column}`;
@@ -45,23 +65,23 @@ function compileOp(op: AugOp, rng: Rng): Augment {
   switch (op.kind) {
     case 'random_resized_crop':
       validated(op, () => validateRandomResizedCrop(op));
-      return (x) => randomResizedCrop(x, op, rng);
+      return ofRank((x: tf.Tensor4D) => randomResizedCrop(x, op, rng));
     case 'random_flip':
       validated(op, () => validateRandomFlip(op));
-      return (x) => randomFlip(x, op, rng);
+      return ofRank((x: tf.Tensor4D) => randomFlip(x, op, rng));
     case 'color_jitter':
       validated(op, () => validateColorJitter(op));
-      return (x) => colorJitter(x, op, rng);
+      return ofRank((x: tf.Tensor4D) => colorJitter(x, op, rng));
     case 'gaussian_noise':
       validated(op, () => validateGaussianNoise(op));
-      return (x) => gaussianNoise(x, op, rng);
+      return ofRank((x: tf.Tensor4D) => gaussianNoise(x, op, rng));
     case 'gaussian_blur':
       validated(op, () => validateGaussianBlur(op));
-      return (x) => gaussianBlur(x, op, rng);
+      return ofRank((x: tf.Tensor4D) => gaussianBlur(x, op, rng));
     case 'random_apply': {
       validated(op, () => validateRandomApply(op.p));
       const inner = compileOps(op.ops, rng);
-      return (x) => {
+      return <T extends tf.Tensor>(x: T): T => {
         try {
           return randomApply(x, op.p, inner, rng);
         } catch (e) {
@@ -69,6 +89,24 @@ function compileOp(op: AugOp, rng: Rng): Augment {
         }
       };
     }
+    case 'jitter':
+      validated(op, () => validateJitter(op));
+      return ofRank((x: tf.Tensor3D) => jitter(x, op, rng));
+    case 'scaling':
+      validated(op, () => validateScaling(op));
+      return ofRank((x: tf.Tensor3D) => scaling(x, op, rng));
+    case 'permutation':
+      validated(op, () => validatePermutation(op));
+      return ofRank((x: tf.Tensor3D) => permutation(x, op, rng));
+    case 'time_warp':
+      validated(op, () => validateTimeWarp(op));
+      return ofRank((x: tf.Tensor3D) => timeWarp(x, op, rng));
+    case 'crop':
+      validated(op, () => validateCrop(op));
+      return ofRank((x: tf.Tensor3D) => crop(x, op, rng));
+    case 'zero_spans':
+      validated(op, () => validateZeroSpans(op));
+      return ofRank((x: tf.Tensor3D) => zeroSpans(x, op, rng));
     default: {
       const never: never = op;
       throw new Error(`compileView: unknown augmentation op ${JSON.stringify(never)}`);
@@ -79,7 +117,7 @@ function compileOp(op: AugOp, rng: Rng): Augment {
 /** The ops in order as one function; intermediates are freed, the result is always new. */
 export function compileOps(ops: readonly AugOp[], rng: Rng): Augment {
   const fns = ops.map((op) => compileOp(op, rng));
-  return (x) => {
+  return <T extends tf.Tensor>(x: T): T => {
     if (fns.length === 0) return tf.clone(x);
     return tf.tidy(() => {
       let y = x;
@@ -92,7 +130,7 @@ export function compileOps(ops: readonly AugOp[], rng: Rng): Augment {
 /** Compile a view; each call of the result is a fresh random draw from `rng`. */
 export function compileView(view: View, rng: Rng): Augment {
   const run = compileOps(view.ops, rng);
-  return (x) => {
+  return <T extends tf.Tensor>(x: T): T => {
     const y = run(x);
     const got = y.shape.slice(1);
     if (!tf.util.arraysEqual(got, view.outputShape)) {

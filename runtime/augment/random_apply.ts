@@ -7,7 +7,8 @@
  * skipped when no example is chosen. p = 0 and p = 1 draw no mask, so p = 1 gives exactly the
  * sub-pipeline's output for the same rng state.
  *
- * Shapes: x [B, H, W, C] -> [B, H, W, C]; the sub-pipeline must keep the shape.
+ * Shapes: x [B, ...] (images [B, H, W, C], sequences [B, T, C]) -> the same shape; the
+ * sub-pipeline must keep the shape.
  */
 import { tf } from '../tf.js';
 import { bernoulli, type Rng } from '../util/rng.js';
@@ -16,7 +17,7 @@ export function validateRandomApply(p: number): void {
   if (!(p >= 0 && p <= 1)) throw new RangeError(`random_apply: p must be in [0, 1], got ${p}`);
 }
 
-export function randomApply(x: tf.Tensor4D, p: number, inner: (x: tf.Tensor4D) => tf.Tensor4D, rng: Rng): tf.Tensor4D {
+export function randomApply<T extends tf.Tensor>(x: T, p: number, inner: (x: T) => T, rng: Rng): T {
   validateRandomApply(p);
   const b = x.shape[0];
   const mask = new Uint8Array(b);
@@ -33,7 +34,8 @@ export function randomApply(x: tf.Tensor4D, p: number, inner: (x: tf.Tensor4D) =
       );
     }
     if (n === b) return y;
-    const m = tf.broadcastTo(tf.tensor4d(mask, [b, 1, 1, 1], 'bool'), x.shape); // [B, H, W, C]
-    return tf.where(m, y, x);
+    const perExample = [b, ...x.shape.slice(1).map(() => 1)]; // [B, 1, 1, 1] or [B, 1, 1]
+    const m = tf.broadcastTo(tf.tensor(mask, perExample, 'bool'), x.shape); // x's shape
+    return tf.where(m, y, x) as T;
   });
 }

@@ -10,7 +10,7 @@ import {
   shuffledOrder,
   stratifiedSubset,
   subset,
-  type ImageDataset,
+  type Dataset,
 } from './dataset.js';
 import { DataError } from './errors.js';
 import { loadMnist } from './mnist.js';
@@ -33,18 +33,18 @@ function source(over: Partial<DataSource> = {}): DataSource {
   };
 }
 
-function classCounts(ds: ImageDataset): number[] {
+function classCounts(ds: Dataset): number[] {
   const c = new Array<number>(ds.numClasses).fill(0);
   for (const l of ds.labels) c[l]++;
   return c;
 }
 
 /** A tiny synthetic dataset: example i has every pixel = i, label i % 3. */
-function toy(n: number, shape: [number, number, number] = [2, 3, 1]): ImageDataset {
+function toy(n: number, shape: [number, number, number] = [2, 3, 1]): Dataset {
   const e = shape[0] * shape[1] * shape[2];
-  const images = new Uint8Array(n * e);
-  for (let i = 0; i < n; i++) images.fill(i % 256, i * e, (i + 1) * e);
-  return { name: 'toy', images, labels: Uint8Array.from({ length: n }, (_, i) => i % 3), size: n, shape, numClasses: 3 };
+  const values = new Uint8Array(n * e);
+  for (let i = 0; i < n; i++) values.fill(i % 256, i * e, (i + 1) * e);
+  return { name: 'toy', values, divisor: 255, labels: Int32Array.from({ length: n }, (_, i) => i % 3), size: n, shape, numClasses: 3 };
 }
 
 describe('loadMnist / loadDataSource', () => {
@@ -52,7 +52,7 @@ describe('loadMnist / loadDataSource', () => {
     const train = loadMnist('train');
     expect(train.size).toBe(60000);
     expect(train.shape).toEqual([28, 28, 1]);
-    expect(train.images.length).toBe(60000 * 784);
+    expect(train.values.length).toBe(60000 * 784);
     expect(loadMnist('train')).toBe(train);
     const test = loadDataSource(source({ split: 'test', size: 10000 }));
     expect(test.size).toBe(10000);
@@ -68,8 +68,8 @@ describe('loadMnist / loadDataSource', () => {
     // Per class: floor or ceil of 10% of the full class counts.
     const full = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949];
     classCounts(a).forEach((n, k) => expect(Math.abs(n - full[k] / 10)).toBeLessThan(1));
-    expect(Buffer.from(a.images).equals(Buffer.from(b.images))).toBe(true);
-    expect(Buffer.from(a.images).equals(Buffer.from(c.images))).toBe(false);
+    expect(Buffer.from(a.values).equals(Buffer.from(b.values))).toBe(true);
+    expect(Buffer.from(a.values).equals(Buffer.from(c.values))).toBe(false);
     // Default rng: the same subset every time.
     const d1 = loadDataSource(source({ labelFraction: 0.01 }));
     const d2 = loadDataSource(source({ labelFraction: 0.01 }));
@@ -140,7 +140,7 @@ describe('batching', () => {
     expect(ds.size).toBe(10);
     const t = batchTensor(ds, [3]);
     const v = t.dataSync();
-    for (let k = 0; k < 784; k += 37) expect(v[k]).toBeCloseTo(ds.images[3 * 784 + k] / 255, 6);
+    for (let k = 0; k < 784; k += 37) expect(v[k]).toBeCloseTo(ds.values[3 * 784 + k] / 255, 6);
     t.dispose();
   });
 });

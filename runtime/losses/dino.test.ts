@@ -168,3 +168,21 @@ describe('dino LossModule', () => {
     tf.dispose([a, b, mask]);
   });
 });
+
+describe('dino loadState (checkpoints)', () => {
+  it('restores the centre (created on load if no forward ran yet) and refuses misfits', () => {
+    const before = tf.memory().numTensors;
+    const saved = tf.tensor2d([[0.5, -1, 2]]);
+    const m = createDino('dck');
+    expect(m.center).toBeNull();
+    m.loadState!({ 'dck/center': saved });
+    expect(Array.from(m.center!.dataSync())).toEqual([0.5, -1, 2]);
+    const wide = tf.zeros([1, 4]), flat = tf.zeros([3]);
+    expect(() => m.loadState!({ 'dck/center': wide })).toThrow(/saved center is \[1, 4\] but this loss has \[1, 3\]/);
+    expect(() => m.loadState!({ 'dck/center': flat })).toThrow(/must be \[1, K\], got \[3\]/);
+    expect(() => m.loadState!({ 'dck/centre': saved })).toThrow(/unknown entries 'dck\/centre'/);
+    m.dispose();
+    tf.dispose([saved, wide, flat]);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});

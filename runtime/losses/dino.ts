@@ -133,6 +133,20 @@ export function createDino(name: string, options: DinoOptions = {}): DinoModule 
       stash = { batchCenter: tf.keep(dinoBatchCenter(teacher)), momentum };
       return { loss };
     },
+    loadState(saved) {
+      const key = `${name}/center`;
+      const unknown = Object.keys(saved).filter((k) => k !== key);
+      if (unknown.length > 0) throw new Error(`${label}: saved state has unknown entries ${unknown.map((k) => `'${k}'`).join(', ')}`);
+      const value = saved[key];
+      if (!value) throw new Error(`${label}: saved state needs '${key}'`);
+      if (value.rank !== 2 || value.shape[0] !== 1) throw new Error(`${label}: the saved center must be [1, K], got ${shapeOf(value)}`);
+      if (center !== null && center.shape[1] !== value.shape[1]) {
+        throw new Error(`${label}: the saved center is ${shapeOf(value)} but this loss has ${shapeOf(center)}`);
+      }
+      const c = center ?? create(value.shape[1]!);
+      dropStash();
+      tf.tidy(() => c.assign(tf.cast(value, 'float32')));
+    },
     afterStep() {
       if (stash === null || center === null) return;
       const c: tf.Variable = center;

@@ -224,3 +224,39 @@ describe('info_nce LossModule', () => {
     tf.dispose([a, wide, mask]);
   });
 });
+
+describe('info_nce loadState (checkpoints)', () => {
+  it('creates the queue from saved values before any forward, with the pointer mirrored on the host', () => {
+    const before = tf.memory().numTensors;
+    const saved = { 'ck/queue': tf.tensor2d([1, 0, 0, 1, 0.6, 0.8], [3, 2]), 'ck/queue_pointer': tf.scalar(2, 'int32') };
+    const m = createInfoNce('ck');
+    expect(m.pointer).toBe(-1);
+    m.loadState!(saved);
+    expect(m.pointer).toBe(2);
+    expect(Array.from(m.state[0]!.dataSync())).toEqual(Array.from(saved['ck/queue'].dataSync()));
+    expect(m.state[1]!.dataSync()[0]).toBe(2);
+    // The next enqueue writes at the restored pointer: row 2, then wraps to row 0.
+    const q = tf.tensor2d([3, 4, 0, 5], [2, 2]);
+    tf.dispose(m.forward({ query: [q], key: [q] }, null, { temperature: 0.5, queue: 3 }).loss);
+    m.afterStep();
+    expect(m.pointer).toBe(1);
+    expect(Array.from(m.state[0]!.dataSync()).map((x) => Math.round(x * 100) / 100)).toEqual([0, 1, 0, 1, 0.6, 0.8]);
+    tf.dispose([q, ...Object.values(saved)]);
+    m.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('refuses state that cannot be its own, naming the problem', () => {
+    const m = createInfoNce('bad', { queue: 3, dim: 2 });
+    const q = tf.zeros([3, 2]);
+    const cases: [Record<string, tf.Tensor>, RegExp][] = [
+      [{ 'bad/queue': q }, /needs both 'bad\/queue' and 'bad\/queue_pointer'/],
+      [{ 'bad/queue': q, 'bad/queue_pointer': tf.scalar(3, 'int32') }, /pointer 3 is outside \[0, 3\)/],
+      [{ 'bad/queue': tf.zeros([4, 2]), 'bad/queue_pointer': tf.scalar(0, 'int32') }, /saved queue is \[4, 2\] but this loss has \[3, 2\]/],
+      [{ 'bad/queue': q, 'bad/queue_pointer': tf.scalar(0, 'int32'), 'bad/other': q }, /unknown entries 'bad\/other'/],
+    ];
+    for (const [saved, pattern] of cases) expect(() => m.loadState!(saved)).toThrow(pattern);
+    m.dispose();
+    tf.dispose(cases.flatMap(([s]) => Object.values(s)));
+  });
+});

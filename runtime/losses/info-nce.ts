@@ -163,6 +163,29 @@ export function createInfoNce(name: string, options: InfoNceOptions = {}): InfoN
       stash = tf.keep(tf.tidy(() => l2Normalize(key) as tf.Tensor2D));
       return { loss };
     },
+    loadState(saved) {
+      const names = [`${name}/queue`, `${name}/queue_pointer`];
+      const unknown = Object.keys(saved).filter((k) => !names.includes(k));
+      if (unknown.length > 0) throw new Error(`${label}: saved state has unknown entries ${unknown.map((k) => `'${k}'`).join(', ')}`);
+      const savedQueue = saved[names[0]!], savedPointer = saved[names[1]!];
+      if (!savedQueue || !savedPointer) throw new Error(`${label}: saved state needs both '${names[0]}' and '${names[1]}'`);
+      if (savedQueue.rank !== 2 || savedQueue.shape[0] < 1) throw new Error(`${label}: the saved queue must be [K, D], got ${shapeOf(savedQueue)}`);
+      if (savedPointer.size !== 1) throw new Error(`${label}: the saved queue pointer must be a scalar, got ${shapeOf(savedPointer)}`);
+      const [size, dim] = savedQueue.shape as [number, number];
+      const next = savedPointer.dataSync()[0]!;
+      if (!Number.isInteger(next) || next < 0 || next >= size) throw new Error(`${label}: the saved queue pointer ${next} is outside [0, ${size})`);
+      if (queue !== null && (queue.shape[0] !== size || queue.shape[1] !== dim)) {
+        throw new Error(`${label}: the saved queue is ${shapeOf(savedQueue)} but this loss has ${shapeOf(queue)}`);
+      }
+      if (queue === null) create(size, dim);
+      dropStash();
+      const q: tf.Variable = queue!, p: tf.Variable = pointer!;
+      tf.tidy(() => {
+        q.assign(tf.cast(savedQueue, 'float32'));
+        p.assign(tf.scalar(next, 'int32'));
+      });
+      at = next;
+    },
     afterStep() {
       if (stash === null || queue === null || pointer === null) return;
       const q: tf.Variable = queue, p: tf.Variable = pointer;

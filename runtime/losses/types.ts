@@ -29,5 +29,11 @@ export interface LossModule {
   afterStep(): void;
   /** Non-trained state variables (queues, centres), for checkpoints. */
   readonly state: tf.Variable[];
+  /**
+   * Continues from checkpointed state: `saved` maps the names of `state` variables to their values
+   * (copied; creating state that would otherwise appear on the first forward). Stateless losses
+   * leave it out. Names it does not know, or values that cannot be its state, throw.
+   */
+  loadState?(saved: Readonly<Record<string, tf.Tensor>>): void;
   dispose(): void;
 }

@@ -9,7 +9,7 @@
 import type { Optimizer } from '../../compiler/ir.js';
 import { tf } from '../tf.js';
 import { scalarAt } from './scalar.js';
-import { checkHyper, checkParams, gradientsFor, Slots } from './slots.js';
+import { checkHyper, checkParams, gradientsFor, restoredStep, restoreParamSteps, saveParamSteps, Slots } from './slots.js';
 import type { OptimizerState, ParamEntry } from './types.js';
 
 type AdamConfig = Extract<Optimizer, { kind: 'adam' }>;
@@ -61,6 +61,13 @@ export function createAdam(opt: AdamConfig, params: ParamEntry[]): OptimizerStat
       }
     },
     slotCount: () => slots.size,
+    saveState: () => ({ kind: 'adam', counters: { step, ...saveParamSteps(steps) }, slots: slots.snapshot() }),
+    loadState(snapshot) {
+      const next = restoredStep(snapshot, 'adam');
+      restoreParamSteps(snapshot, params, steps, 'adam');
+      slots.restore(snapshot.slots, params, 'adam');
+      step = next;
+    },
     dispose: () => slots.dispose(),
   };
 }

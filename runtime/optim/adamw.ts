@@ -14,7 +14,7 @@ import type { Optimizer } from '../../compiler/ir.js';
 import { tf } from '../tf.js';
 import { adamStep } from './adam.js';
 import { scalarAt } from './scalar.js';
-import { checkHyper, checkParams, gradientsFor, Slots } from './slots.js';
+import { checkHyper, checkParams, gradientsFor, restoredStep, restoreParamSteps, saveParamSteps, Slots } from './slots.js';
 import type { OptimizerState, ParamEntry } from './types.js';
 
 type AdamWConfig = Extract<Optimizer, { kind: 'adamw' }>;
@@ -41,6 +41,13 @@ export function createAdamW(opt: AdamWConfig, params: ParamEntry[]): OptimizerSt
       }
     },
     slotCount: () => slots.size,
+    saveState: () => ({ kind: 'adamw', counters: { step, ...saveParamSteps(steps) }, slots: slots.snapshot() }),
+    loadState(snapshot) {
+      const next = restoredStep(snapshot, 'adamw');
+      restoreParamSteps(snapshot, params, steps, 'adamw');
+      slots.restore(snapshot.slots, params, 'adamw');
+      step = next;
+    },
     dispose: () => slots.dispose(),
   };
 }

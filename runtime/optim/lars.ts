@@ -15,7 +15,7 @@
 import type { Optimizer } from '../../compiler/ir.js';
 import { tf } from '../tf.js';
 import { scalarAt } from './scalar.js';
-import { checkHyper, checkParams, gradientsFor, Slots } from './slots.js';
+import { checkHyper, checkParams, gradientsFor, restoredStep, Slots } from './slots.js';
 import type { OptimizerState, ParamEntry } from './types.js';
 
 type LarsConfig = Extract<Optimizer, { kind: 'lars' }>;
@@ -54,6 +54,12 @@ export function createLars(opt: LarsConfig, params: ParamEntry[]): OptimizerStat
       }
     },
     slotCount: () => slots.size,
+    saveState: () => ({ kind: 'lars', counters: { step }, slots: slots.snapshot() }),
+    loadState(snapshot) {
+      const next = restoredStep(snapshot, 'lars');
+      slots.restore(snapshot.slots, params, 'lars');
+      step = next;
+    },
     dispose: () => slots.dispose(),
   };
 }

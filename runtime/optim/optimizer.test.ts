@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { Optimizer, Span } from '../../compiler/ir.js';
 import { tf } from '../tf.js';
 import { createOptimizer } from './optimizer.js';
+import type { OptimizerSnapshot } from './types.js';
 
 const origin: Span = { uri: 'test', start: { offset: 0, line: 1, column: 1 }, end: { offset: 0, line: 1, column: 1 } };
 
@@ -191,5 +192,91 @@ describe('createOptimizer', () => {
     expect(() => createOptimizer({ kind: 'sgd', lr: 1, momentum: 0, nesterov: true, weightDecay: 0, origin }, [])).toThrow(/nesterov/);
     opt.dispose();
     tf.dispose([w, g, bad]);
+  });
+});
+
+describe('saveState / loadState (checkpoints)', () => {
+  const configs: Optimizer[] = [
+    { kind: 'sgd', lr: 0.1, momentum: 0.9, nesterov: true, weightDecay: 0.01, origin },
+    { kind: 'adam', lr: 1e-2, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0.05, origin },
+    { kind: 'adamw', lr: 1e-2, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: { kind: 'ramp', from: 0.1, to: 0.5, shape: 'linear', startStep: 0, endStep: 4 }, origin },
+    { kind: 'lars', lr: 0.5, momentum: 0.9, weightDecay: 1e-2, eta: 0.02, excludeBiasAndNorm: true, origin },
+  ];
+
+  /** Parameters named per test (TF.js variable names are global); `only` gives b no gradient (Adam's t then lags). */
+  function problem(prefix: string, w0 = W0, b0 = B0) {
+    const w = tf.tidy(() => tf.variable(tf.tensor2d(w0, [2, 2]), true, `${prefix}/w`));
+    const b = tf.tidy(() => tf.variable(tf.tensor1d(b0), true, `${prefix}/b`));
+    const a = tf.tensor2d(A, [2, 2]), c = tf.tensor2d(C, [2, 2]);
+    const params = [
+      { variable: w, isBiasOrNorm: false },
+      { variable: b, isBiasOrNorm: true },
+    ];
+    const step = (opt: ReturnType<typeof createOptimizer>, lr: number, withB = true) => {
+      const { value, grads } = tf.variableGrads(
+        () => tf.add(tf.mul(0.5, tf.sum(tf.mul(a, tf.square(tf.sub(w, c))))), tf.mul(0.5, tf.sum(tf.square(tf.sub(b, 1))))) as tf.Scalar,
+        withB ? [w, b] : [w],
+      );
+      opt.apply(grads, lr);
+      tf.dispose([value, ...Object.values(grads)]);
+      return [...w.dataSync(), ...b.dataSync()];
+    };
+    return { w, b, params, step, dispose: () => tf.dispose([w, b, a, c]) };
+  }
+
+  for (const config of configs) {
+    it(`${config.kind}: a restored optimizer continues the trajectory exactly`, () => {
+      const prefix = `resume-${config.kind}`;
+      const baseline = tf.memory().numTensors;
+      const first = problem(prefix);
+      const opt = createOptimizer(config, first.params);
+      first.step(opt, LRS[0]!, false); // b gets no gradient on the first step
+      first.step(opt, LRS[1]!);
+      const saved = opt.saveState();
+      const copy = { ...saved, counters: JSON.parse(JSON.stringify(saved.counters)), slots: Object.fromEntries(Object.entries(saved.slots).map(([k, v]) => [k, tf.clone(v)])) };
+      const at = [Array.from(first.w.dataSync()), Array.from(first.b.dataSync())] as const;
+      const expected = LRS.slice(2).map((lr) => first.step(opt, lr));
+      opt.dispose();
+      first.dispose();
+
+      const second = problem(prefix, at[0], at[1]);
+      const resumed = createOptimizer(config, second.params);
+      resumed.loadState(copy);
+      expect(Object.keys(copy.slots)).toEqual(config.kind.startsWith('adam') ? [`${prefix}/w:m`, `${prefix}/w:v`, `${prefix}/b:m`, `${prefix}/b:v`] : [`${prefix}/w:momentum`, `${prefix}/b:momentum`]);
+      expect(resumed.slotCount()).toBe(Object.keys(copy.slots).length);
+      expect(LRS.slice(2).map((lr) => second.step(resumed, lr))).toEqual(expected);
+      if (config.kind === 'adam' || config.kind === 'adamw') expect(copy.counters).toEqual({ step: 2, [`t/${prefix}/w`]: 2, [`t/${prefix}/b`]: 1 });
+      else expect(copy.counters).toEqual({ step: 2 });
+      resumed.dispose();
+      second.dispose();
+      tf.dispose(Object.values(copy.slots));
+      expect(tf.memory().numTensors).toBe(baseline);
+    });
+  }
+
+  it('state that does not fit is refused, naming what, and leaves the optimizer as it was', () => {
+    const p = problem('misfit');
+    const adam = createOptimizer(configs[1]!, p.params);
+    p.step(adam, 0.1);
+    const good = adam.saveState();
+    const wrongShape = tf.zeros([3]);
+    const cases: [Partial<OptimizerSnapshot>, RegExp][] = [
+      [{ kind: 'sgd' }, /adam: cannot continue from the state of a 'sgd' optimizer/],
+      [{ counters: { step: -1 } }, /saved counter 'step' must be a whole number >= 0, got -1/],
+      [{ counters: { step: 1.5 } }, /saved counter 'step' must be a whole number >= 0, got 1.5/],
+      [{ counters: {} }, /has no step counter/],
+      [{ counters: { step: 1, 't/other/w': 1 } }, /saved counter 't\/other\/w' belongs to no parameter/],
+      [{ slots: { 'other/w:m': wrongShape } }, /saved slot 'other\/w:m' belongs to no parameter/],
+      [{ slots: { 'misfit/b:m': wrongShape } }, /saved slot 'misfit\/b:m' has shape \[3\], the parameter \[2\]/],
+    ];
+    const before = Array.from(good.slots['misfit/w:m']!.dataSync());
+    for (const [change, pattern] of cases) {
+      expect(() => adam.loadState({ ...good, ...change } as OptimizerSnapshot)).toThrow(pattern);
+      expect(adam.slotCount()).toBe(4);
+    }
+    expect(Array.from(adam.saveState().slots['misfit/w:m']!.dataSync())).toEqual(before);
+    adam.dispose();
+    p.dispose();
+    wrongShape.dispose();
   });
 });

@@ -11,7 +11,7 @@
 import type { Optimizer } from '../../compiler/ir.js';
 import { tf } from '../tf.js';
 import { scalarAt } from './scalar.js';
-import { checkHyper, checkParams, gradientsFor, Slots } from './slots.js';
+import { checkHyper, checkParams, gradientsFor, restoredStep, Slots } from './slots.js';
 import type { OptimizerState, ParamEntry } from './types.js';
 
 type SgdConfig = Extract<Optimizer, { kind: 'sgd' }>;
@@ -43,6 +43,12 @@ export function createSgd(opt: SgdConfig, params: ParamEntry[]): OptimizerState 
       }
     },
     slotCount: () => slots.size,
+    saveState: () => ({ kind: 'sgd', counters: { step }, slots: slots.snapshot() }),
+    loadState(snapshot) {
+      const next = restoredStep(snapshot, 'sgd');
+      slots.restore(snapshot.slots, params, 'sgd');
+      step = next;
+    },
     dispose: () => slots.dispose(),
   };
 }

@@ -36,7 +36,7 @@ beforeAll(async () => {
 });
 
 describe('knn probe', () => {
-  it('predicts exactly as a naive implementation (majority and weighted votes, several chunks)', () => {
+  it('predicts exactly as a naive implementation (majority and weighted votes, several chunks)', async () => {
     const rng = createRng(1);
     const train = randomFeatures(rng, 300, 6, 4);
     const test = randomFeatures(rng, 97, 6, 4);
@@ -44,29 +44,29 @@ describe('knn probe', () => {
       for (const T of [0, 0.07, 0.5]) {
         const want = knnNaive(train, test, 4, k, T);
         // 300 * 10 elements per chunk: 10 test rows at a time, the last chunk partial.
-        expect(Array.from(knnPredict(train, test, { numClasses: 4, k, temperature: T }, 3000)), `k=${k} T=${T}`).toEqual(want);
-        expect(Array.from(knnPredict(train, test, { numClasses: 4, k, temperature: T })), `k=${k} T=${T}`).toEqual(want);
+        expect(Array.from(await knnPredict(train, test, { numClasses: 4, k, temperature: T }, 3000)), `k=${k} T=${T}`).toEqual(want);
+        expect(Array.from(await knnPredict(train, test, { numClasses: 4, k, temperature: T })), `k=${k} T=${T}`).toEqual(want);
       }
   });
 
-  it('breaks majority ties by summed similarity; temperature weighting can overturn a majority', () => {
+  it('breaks majority ties by summed similarity; temperature weighting can overturn a majority', async () => {
     // Unit vectors at angles: query at 0 rad. Class 0 at sims 0.95 and 0.1; class 1 at 0.6 and 0.5.
     const angles = [Math.acos(0.95), Math.acos(0.1), Math.acos(0.6), Math.acos(0.5), Math.PI];
     const train: Features = { x: Float32Array.from(angles.flatMap((a) => [Math.cos(a), Math.sin(a)])), y: Int32Array.from([0, 0, 1, 1, 1]), n: 5, d: 2 };
     const test: Features = { x: Float32Array.from([1, 0]), y: Int32Array.from([0]), n: 1, d: 2 };
     // k=4: 2 votes each; summed similarity 1.05 (class 0) > 1.1? no: 1.05 < 1.1 -> class 1.
-    expect(knnPredict(train, test, { numClasses: 2, k: 4, temperature: 0 })[0]).toBe(1);
+    expect((await knnPredict(train, test, { numClasses: 2, k: 4, temperature: 0 }))[0]).toBe(1);
     // Make class 0's sum larger: move its far neighbour to 0.3 -> 1.25 > 1.1 -> class 0.
     const a2 = [...angles];
     a2[1] = Math.acos(0.3);
     const train2 = { ...train, x: Float32Array.from(a2.flatMap((a) => [Math.cos(a), Math.sin(a)])) };
-    expect(knnPredict(train2, test, { numClasses: 2, k: 4, temperature: 0 })[0]).toBe(0);
+    expect((await knnPredict(train2, test, { numClasses: 2, k: 4, temperature: 0 }))[0]).toBe(0);
     // k=5 majority is class 1 (3 votes vs 2); with T=0.05 exp(0.95/T) dominates -> class 0.
-    expect(knnPredict(train2, test, { numClasses: 2, k: 5, temperature: 0 })[0]).toBe(1);
-    expect(knnPredict(train2, test, { numClasses: 2, k: 5, temperature: 0.05 })[0]).toBe(0);
+    expect((await knnPredict(train2, test, { numClasses: 2, k: 5, temperature: 0 }))[0]).toBe(1);
+    expect((await knnPredict(train2, test, { numClasses: 2, k: 5, temperature: 0.05 }))[0]).toBe(0);
   });
 
-  it('is perfect on well-separated blobs, near chance on random labels, and leaks nothing', () => {
+  it('is perfect on well-separated blobs, near chance on random labels, and leaks nothing', async () => {
     const rng = createRng(2);
     const d = 16, C = 5;
     const centres = Array.from({ length: C }, () => Array.from({ length: d }, () => 6 * rng.normal()));
@@ -77,19 +77,19 @@ describe('knn probe', () => {
       return { x, y, n, d };
     };
     const before = tf.memory().numTensors;
-    expect(knnProbe(blobs(500), blobs(200), { numClasses: C, k: 10, temperature: 0 }).top1).toBe(1);
-    const chance = knnProbe(randomFeatures(rng, 2000, d, 10), randomFeatures(rng, 1000, d, 10), { numClasses: 10, k: 20, temperature: 0.07 }).top1;
+    expect((await knnProbe(blobs(500), blobs(200), { numClasses: C, k: 10, temperature: 0 })).top1).toBe(1);
+    const chance = (await knnProbe(randomFeatures(rng, 2000, d, 10), randomFeatures(rng, 1000, d, 10), { numClasses: 10, k: 20, temperature: 0.07 })).top1;
     expect(chance).toBeGreaterThan(0.05);
     expect(chance).toBeLessThan(0.15);
     expect(tf.memory().numTensors).toBe(before);
   });
 
-  it('rejects bad options with clear errors', () => {
+  it('rejects bad options with clear errors', async () => {
     const rng = createRng(3);
     const f = randomFeatures(rng, 10, 3, 2);
-    expect(() => knnProbe(f, f, { numClasses: 2, k: 11, temperature: 0 })).toThrow(/k must be an integer in \[1, 10\]/);
-    expect(() => knnProbe(f, f, { numClasses: 2, k: 3, temperature: -1 })).toThrow(/temperature/);
-    expect(() => knnProbe(f, randomFeatures(rng, 5, 4, 2), { numClasses: 2, k: 3, temperature: 0 })).toThrow(/d=3.*d=4/);
-    expect(() => knnProbe(f, f, { numClasses: 1, k: 3, temperature: 0 })).toThrow(/label 1/);
+    await expect(knnProbe(f, f, { numClasses: 2, k: 11, temperature: 0 })).rejects.toThrow(/k must be an integer in \[1, 10\]/);
+    await expect(knnProbe(f, f, { numClasses: 2, k: 3, temperature: -1 })).rejects.toThrow(/temperature/);
+    await expect(knnProbe(f, randomFeatures(rng, 5, 4, 2), { numClasses: 2, k: 3, temperature: 0 })).rejects.toThrow(/d=3.*d=4/);
+    await expect(knnProbe(f, f, { numClasses: 1, k: 3, temperature: 0 })).rejects.toThrow(/label 1/);
   });
 });

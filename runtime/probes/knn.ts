@@ -37,8 +37,11 @@ function l2NormalizeRows(x: tf.Tensor2D): tf.Tensor2D {
   return tf.tidy(() => tf.mul(x, tf.rsqrt(tf.maximum(tf.sum(tf.square(x), 1, true), 1e-24))) as tf.Tensor2D);
 }
 
-/** Predicted class of every test row; `maxChunkElements` bounds the similarity block (tests). */
-export function knnPredict(train: Features, test: Features, opts: KnnOptions, maxChunkElements = MAX_CHUNK_ELEMENTS): Int32Array {
+/**
+ * Predicted class of every test row; `maxChunkElements` bounds the similarity block (tests).
+ * Async: each chunk's neighbours are read with `data()` (webgpu has no `dataSync`).
+ */
+export async function knnPredict(train: Features, test: Features, opts: KnnOptions, maxChunkElements = MAX_CHUNK_ELEMENTS): Promise<Int32Array> {
   const { numClasses, k, temperature } = opts;
   if (!Number.isInteger(numClasses) || numClasses < 1) throw new Error(`knnProbe: numClasses must be a positive integer, got ${numClasses}`);
   checkFeatures(train, numClasses, 'knnProbe train');
@@ -65,9 +68,7 @@ export function knnPredict(train: Features, test: Features, opts: KnnOptions, ma
         const top = tf.topk(sim, k, true); // values, indices: [rows, k], descending
         return [top.values, top.indices];
       });
-      const sims = values.dataSync();
-      const idx = indices.dataSync();
-      tf.dispose([values, indices]);
+      const [sims, idx] = await Promise.all([values.data(), indices.data()]).finally(() => tf.dispose([values, indices]));
       for (let r = 0; r < rows; r++) {
         votes.fill(0);
         simSum.fill(0);
@@ -91,8 +92,8 @@ export function knnPredict(train: Features, test: Features, opts: KnnOptions, ma
 }
 
 /** Top-1 accuracy of the k-NN classifier fitted on `train`, on `test`. */
-export function knnProbe(train: Features, test: Features, opts: KnnOptions): { top1: number } {
-  const predictions = knnPredict(train, test, opts);
+export async function knnProbe(train: Features, test: Features, opts: KnnOptions): Promise<{ top1: number }> {
+  const predictions = await knnPredict(train, test, opts);
   let correct = 0;
   for (let i = 0; i < test.n; i++) if (predictions[i] === test.y[i]) correct++;
   return { top1: correct / test.n };

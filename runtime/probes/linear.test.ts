@@ -101,18 +101,18 @@ describe('linear probe', () => {
     expect(linearPlan(10, 3)).toEqual({ batch: 10, stepsPerEpoch: 1, passes: 1000 });
   });
 
-  it('fitLogisticRegression matches a plain-JS minibatch Adam reference (same order, incl. a partial batch)', () => {
+  it('fitLogisticRegression matches a plain-JS minibatch Adam reference (same order, incl. a partial batch)', async () => {
     const n = 1000, d = 5, C = 3; // batch 32: 31 full batches and a partial one per pass
     const data = blobs(createRng(1), n, d, C, 1.0);
     const { mean, std } = featureStats(data);
     const xs = standardise(data, mean, std);
-    const got = fitLogisticRegression(xs, data.y, n, d, { numClasses: C, l2: 1e-3, epochs: 3, seed: 5 });
+    const got = await fitLogisticRegression(xs, data.y, n, d, { numClasses: C, l2: 1e-3, epochs: 3, seed: 5 });
     const want = fitReference(xs, data.y, n, d, C, 1e-3, 3, 5);
     for (let k = 0; k < want.w.length; k++) expect(Math.abs(got.w[k] - want.w[k]), `w[${k}]`).toBeLessThan(1e-4);
     for (let k = 0; k < C; k++) expect(Math.abs(got.b[k] - want.b[k]), `b[${k}]`).toBeLessThan(1e-4);
   });
 
-  it('converges: the objective approaches the optimum found by long full-batch gradient descent', () => {
+  it('converges: the objective approaches the optimum found by long full-batch gradient descent', async () => {
     const n = 300, d = 4, C = 3, l2 = 1e-2;
     const data = blobs(createRng(2), n, d, C, 1.0); // overlapping classes: a finite optimum
     const { mean, std } = featureStats(data);
@@ -126,46 +126,46 @@ describe('linear probe', () => {
       for (let k = 0; k < C; k++) b[k] -= gb[k];
     }
     const optimum = objective(xs, data.y, n, d, C, w, b, l2); // ~0.306
-    const gap = (epochs: number) => {
-      const model: LinearModel = fitLogisticRegression(xs, data.y, n, d, { numClasses: C, l2, epochs });
+    const gap = async (epochs: number) => {
+      const model: LinearModel = await fitLogisticRegression(xs, data.y, n, d, { numClasses: C, l2, epochs });
       return objective(xs, data.y, n, d, C, model.w, model.b, l2) - optimum;
     };
-    const minimal = gap(1); // the MIN_STEPS budget: 1000 updates of 32 rows
-    const longer = gap(300); // 3000 updates
+    const minimal = await gap(1); // the MIN_STEPS budget: 1000 updates of 32 rows
+    const longer = await gap(300); // 3000 updates
     expect(minimal).toBeGreaterThan(-1e-6);
     expect(minimal).toBeLessThan(3e-3); // measured 1.7e-3 (0.6 % of the objective)
     expect(longer).toBeGreaterThan(-1e-6);
     expect(longer).toBeLessThan(1e-4); // measured 2e-5
   });
 
-  it('separates well-separated blobs perfectly and leaks no tensors', () => {
+  it('separates well-separated blobs perfectly and leaks no tensors', async () => {
     const rng = createRng(3);
     const train = blobs(rng, 600, 8, 4, 8);
     const test = blobs(rng, 200, 8, 4, 8, train.centres);
     const before = tf.memory().numTensors;
-    const r = linearProbe(train, test, { numClasses: 4, l2: 1e-4, epochs: 5 });
+    const r = await linearProbe(train, test, { numClasses: 4, l2: 1e-4, epochs: 5 });
     expect(tf.memory().numTensors).toBe(before);
     expect(r).toEqual({ top1: 1, trainTop1: 1 });
   });
 
-  it('is near chance on random labels (and fits the training set better than the test set)', () => {
+  it('is near chance on random labels (and fits the training set better than the test set)', async () => {
     const rng = createRng(4);
     const mk = (n: number): Features => {
       const d = 20;
       return { x: Float32Array.from({ length: n * d }, () => rng.normal()), y: Int32Array.from({ length: n }, () => rng.int(10)), n, d };
     };
-    const r = linearProbe(mk(2000), mk(1000), { numClasses: 10, l2: 1e-4, epochs: 10 });
+    const r = await linearProbe(mk(2000), mk(1000), { numClasses: 10, l2: 1e-4, epochs: 10 });
     expect(r.top1).toBeGreaterThan(0.05);
     expect(r.top1).toBeLessThan(0.15);
     expect(r.trainTop1).toBeGreaterThan(r.top1 + 0.03);
   });
 
-  it('rejects inconsistent inputs with clear errors', () => {
+  it('rejects inconsistent inputs with clear errors', async () => {
     const f: Features = { x: new Float32Array(6), y: Int32Array.from([0, 1, 2]), n: 3, d: 2 };
     const g: Features = { x: new Float32Array(9), y: Int32Array.from([0, 1, 0]), n: 3, d: 3 };
-    expect(() => linearProbe(f, f, { numClasses: 2, l2: 0, epochs: 1 })).toThrow(/label 2 at row 2 is outside \[0, 2\)/);
-    expect(() => linearProbe(f, g, { numClasses: 3, l2: 0, epochs: 1 })).toThrow(/d=2.*d=3/);
-    expect(() => linearProbe(f, f, { numClasses: 3, l2: 0, epochs: 0 })).toThrow(/epochs/);
-    expect(() => linearProbe({ ...f, n: 4 }, f, { numClasses: 3, l2: 0, epochs: 1 })).toThrow(/x has 6 values/);
+    await expect(linearProbe(f, f, { numClasses: 2, l2: 0, epochs: 1 })).rejects.toThrow(/label 2 at row 2 is outside \[0, 2\)/);
+    await expect(linearProbe(f, g, { numClasses: 3, l2: 0, epochs: 1 })).rejects.toThrow(/d=2.*d=3/);
+    await expect(linearProbe(f, f, { numClasses: 3, l2: 0, epochs: 0 })).rejects.toThrow(/epochs/);
+    await expect(linearProbe({ ...f, n: 4 }, f, { numClasses: 3, l2: 0, epochs: 1 })).rejects.toThrow(/x has 6 values/);
   });
 });

@@ -115,15 +115,16 @@ export interface LinearModel {
 
 /**
  * Minibatch Adam on the L2-penalised softmax cross-entropy (see the file header) over
- * already-standardised rows `xs` ([n, d] row-major). Deterministic for a given seed.
+ * already-standardised rows `xs` ([n, d] row-major). Deterministic for a given seed. Async: the
+ * weights are read back with `data()`, which every backend supports (webgpu has no `dataSync`).
  */
-export function fitLogisticRegression(
+export async function fitLogisticRegression(
   xs: Float32Array,
   y: Int32Array,
   n: number,
   d: number,
   opts: { numClasses: number; l2: number; epochs: number; seed?: number },
-): LinearModel {
+): Promise<LinearModel> {
   const { numClasses: C, l2, epochs } = opts;
   const rng = createRng(opts.seed ?? 0);
   const [w, b, ...moments] = tf.tidy(() => [
@@ -184,14 +185,15 @@ export function fitLogisticRegression(
         });
       }
     }
-    return { w: (w.dataSync() as Float32Array).slice(), b: (b.dataSync() as Float32Array).slice() }; // copies: the variables are disposed next
+    const [wValues, bValues] = await Promise.all([w.data(), b.data()]);
+    return { w: (wValues as Float32Array).slice(), b: (bValues as Float32Array).slice() }; // copies: the variables are disposed next
   } finally {
     tf.dispose([w, b, ...moments]);
   }
 }
 
 /** Fraction of rows of `xs` (standardised, [n, d] row-major) with argmax(x W + b) = y. */
-export function linearAccuracy(xs: Float32Array, y: Int32Array, n: number, d: number, model: LinearModel): number {
+export async function linearAccuracy(xs: Float32Array, y: Int32Array, n: number, d: number, model: LinearModel): Promise<number> {
   const C = model.b.length;
   const w = tf.tensor2d(model.w, [d, C]);
   const b = tf.tensor1d(model.b);
@@ -203,8 +205,7 @@ export function linearAccuracy(xs: Float32Array, y: Int32Array, n: number, d: nu
         const x = tf.tensor2d(xs.subarray(start * d, (start + rows) * d), [rows, d]); // [rows, d]
         return tf.argMax(tf.add(tf.matMul(x, w), b), 1); // [rows]
       });
-      const p = pred.dataSync();
-      pred.dispose();
+      const p = await pred.data().finally(() => pred.dispose());
       for (let i = 0; i < rows; i++) if (p[i] === y[start + i]) correct++;
     }
   } finally {
@@ -221,7 +222,7 @@ export function linearAccuracy(xs: Float32Array, y: Int32Array, n: number, d: nu
  * 0.939 (the anchors' PyTorch reference: 0.927); 6-7 s on wasm, 46 s on the cpu backend. 128-d
  * features, 60k/10k: about 2-2.7 s on wasm, 10 s on cpu.
  */
-export function linearProbe(train: Features, test: Features, opts: LinearProbeOptions): LinearProbeResult {
+export async function linearProbe(train: Features, test: Features, opts: LinearProbeOptions): Promise<LinearProbeResult> {
   const { numClasses, l2, epochs } = opts;
   if (!Number.isInteger(numClasses) || numClasses < 2) throw new Error(`linearProbe: numClasses must be an integer >= 2, got ${numClasses}`);
   if (!Number.isFinite(l2) || l2 < 0) throw new Error(`linearProbe: l2 must be >= 0, got ${l2}`);
@@ -232,8 +233,8 @@ export function linearProbe(train: Features, test: Features, opts: LinearProbeOp
 
   const { mean, std } = featureStats(train);
   const xTrain = standardise(train, mean, std); // [N, d]
-  const model = fitLogisticRegression(xTrain, train.y, train.n, train.d, opts);
-  const trainTop1 = linearAccuracy(xTrain, train.y, train.n, train.d, model);
-  const top1 = linearAccuracy(standardise(test, mean, std), test.y, test.n, test.d, model);
+  const model = await fitLogisticRegression(xTrain, train.y, train.n, train.d, opts);
+  const trainTop1 = await linearAccuracy(xTrain, train.y, train.n, train.d, model);
+  const top1 = await linearAccuracy(standardise(test, mean, std), test.y, test.n, test.d, model);
   return { top1, trainTop1 };
 }

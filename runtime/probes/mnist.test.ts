@@ -32,17 +32,17 @@ beforeAll(async () => {
 });
 
 describe('probes on raw MNIST pixels (2,000 train / 1,000 test)', () => {
-  it('linear probe: top-1 > 0.8', () => {
+  it('linear probe: top-1 > 0.8', async () => {
     const before = tf.memory().numTensors;
-    const r = linearProbe(train, test, { numClasses: 10, l2: 1e-4, epochs: 10 });
+    const r = await linearProbe(train, test, { numClasses: 10, l2: 1e-4, epochs: 10 });
     expect(tf.memory().numTensors).toBe(before);
     expect(r.top1).toBeGreaterThan(0.8);
     expect(r.trainTop1).toBeGreaterThan(r.top1);
   });
 
-  it('kNN probe (k=20, cosine, majority): top-1 > 0.8', () => {
+  it('kNN probe (k=20, cosine, majority): top-1 > 0.8', async () => {
     const before = tf.memory().numTensors;
-    const r = knnProbe(train, test, { numClasses: 10, k: 20, temperature: 0 });
+    const r = await knnProbe(train, test, { numClasses: 10, k: 20, temperature: 0 });
     expect(tf.memory().numTensors).toBe(before);
     expect(r.top1).toBeGreaterThan(0.8);
   });

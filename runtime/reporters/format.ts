@@ -146,3 +146,18 @@ export function formatMomenta(momentum: Record<string, number>): string {
   if (entries.length === 1) return formatMomentum(entries[0][1]);
   return entries.map(([name, m]) => `${name} ${formatMomentum(m)}`).join(', ');
 }
+
+/** Effective rank with one decimal (`57.25` → `57.3`); non-finite → `nan`. */
+export function formatRank(rank: number | null | undefined): string {
+  if (rank == null) return '-';
+  if (!Number.isFinite(rank)) return 'nan';
+  return rank.toFixed(1);
+}
+
+/** Online probes' running top-1: one → `84.1%`; several → `linear/online 84.1%, linear#2/online 80.0%`. */
+export function formatOnline(top1: Record<string, number>): string {
+  const entries = Object.entries(top1);
+  const pct = (f: number) => (Number.isFinite(f) ? `${(f * 100).toFixed(1)}%` : '-');
+  if (entries.length === 1) return pct(entries[0]![1]);
+  return entries.map(([name, f]) => `${name} ${pct(f)}`).join(', ');
+}

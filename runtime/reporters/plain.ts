@@ -17,6 +17,12 @@
  *
  *     step 120/234  epoch 1  loss 0.6170  std 0.0523  lr 1.00e-3  m 0.9962  812 img/s  eta 0:42  terms: byol 0.312, byol#2 0.305
  *     warning [collapse] embedding std fell from 0.0690 to 0.0120 by step 57: the representation may be collapsing
+ *
+ * With the health monitor (runtime/health/), the latest effective rank follows the std and an
+ * online probe's running top-1 follows the lr; its held-out checks get a line each:
+ *
+ *     step 120/234  epoch 1  loss 4.8123  std 0.0790  rank 57.3  lr 1.00e-3  online 84.1%  812 img/s  eta 0:49
+ *     probe linear/online on test at step 234: top-1 86.20% (online, trained on 59904 examples, 1.2 s)
  */
 import type { Reporter, RunEvent, StepEvent } from '../events.js';
 import {
@@ -26,7 +32,9 @@ import {
   formatLr,
   formatMomenta,
   formatParameters,
+  formatOnline,
   formatPercent,
+  formatRank,
   formatRate,
   formatSeconds,
   formatSpan,
@@ -73,8 +81,11 @@ function stepLine(state: RunViewState, e: StepEvent): string {
     `epoch ${e.epoch}`,
     `loss ${formatLoss(e.loss)}`,
     ...(e.embeddingStd !== undefined ? [`std ${formatStd(e.embeddingStd)}`] : []),
+    // The latest measured rank (it is measured every few steps, not on every printed one).
+    ...(state.effectiveRank !== null ? [`rank ${formatRank(state.effectiveRank)}`] : []),
     `lr ${formatLr(e.lr)}`,
     ...(momenta ? [`m ${momenta}`] : []),
+    ...(state.onlineTop1 ? [`online ${formatOnline(state.onlineTop1)}`] : []),
     `${formatRate(state.imagesPerSec)} img/s`,
     `eta ${formatDuration(state.etaMs)}`,
     ...(terms ? [`terms: ${terms}`] : []),
@@ -102,14 +113,25 @@ export function formatPlainEvent(state: RunViewState, event: Exclude<RunEvent, S
           `batch ${event.batch}`,
         `  parameters: ${formatParameters(event.parameters)}`,
       ];
+      if (event.backendReason) lines.push(`  backend: ${event.backendReason}`);
       const env = formatEnvironment(event.environment);
       if (env) lines.push(`  environment: ${env}`);
       lines.push(`  run dir: ${event.runDir}`);
       return lines;
     }
+    case 'resume':
+      return [
+        `resume ${event.recipe} from step ${event.fromStep}/${event.totalSteps} (${event.checkpoint})  backend ${event.backend}` +
+          (event.droppedLines > 0 ? `  dropped ${plural(event.droppedLines, 'metrics line')} after the checkpoint` : ''),
+        ...(event.backendReason ? [`  backend: ${event.backendReason}`] : []),
+        `  run dir: ${event.runDir}`,
+      ];
     case 'epoch-start':
       return [];
     case 'eval':
+      if (event.online) {
+        return [`probe ${event.name} on ${event.on} at step ${event.step}: top-1 ${formatPercent(event.top1)} (online, trained on ${event.fitSize} examples, ${formatSeconds(event.ms)})`];
+      }
       return [
         `probe ${event.name} on ${event.on}: top-1 ${formatPercent(event.top1)} ` +
           `(fit ${event.fitSize}, eval ${event.evalSize}, ${formatSeconds(event.ms)})`,
@@ -163,6 +185,7 @@ export function createPlainReporter(
       const epochLines = closed.map(epochLine);
       switch (event.type) {
         case 'run-start':
+        case 'resume':
           every = options.every ?? stepInterval(event.totalSteps);
           lastStep = null;
           lastPrinted = 0;

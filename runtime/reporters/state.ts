@@ -119,10 +119,23 @@ export interface RunViewState {
   collapseStep: number | null;
   /** Latest EMA momentum of each teacher, by name; null when the run has no teacher. */
   momentum: Record<string, number> | null;
-  /** Step wall time and throughput, smoothed (see `smoothingAlpha`); null before the first step. */
+  /** Latest RankMe effective rank (measured every few steps); null until a step has it. */
+  effectiveRank: number | null;
+  /** History of the measured ranks (one point per measurement), bounded like `lossHistory`. */
+  rankHistory: LossHistory;
+  /** First finite rank measured (the untrained encoder's, at step 1): what a collapse falls from. */
+  initialRank: number | null;
+  /** Latest running top-1 on the training batches of each online probe, by name; null until read. */
+  onlineTop1: Record<string, number> | null;
+  /** Latest held-out evaluation of each online probe, by name (eval events with `online: true`). */
+  onlineEvals: Record<string, ProbeResult>;
+  /** Step wall time and throughput, smoothed (see `smoothingAlpha`; the step's `throughput` when it has one); null before the first step. */
   stepMs: number | null;
   imagesPerSec: number | null;
-  /** Remaining steps times the smoothed step time; 0 once the run has ended. */
+  /**
+   * The step's `etaMs` when it has one (it counts health checks and final probes too), else the
+   * remaining steps times the smoothed step time; 0 once the run has ended.
+   */
   etaMs: number | null;
   /** Time since run-start, from the latest event's `time` (run-end's `ms` once it arrives). */
   elapsedMs: number;
@@ -135,6 +148,8 @@ export interface RunViewState {
   finished: FinishedItem[];
   current: EpochAccumulator | null;
   end: RunEnd | null;
+  /** The checkpoint step a resumed run continued from; null for a run that started fresh. */
+  resumedFrom: number | null;
 }
 
 /** Bound on stored loss points; even, so pairwise merging halves it exactly. */
@@ -188,6 +203,17 @@ export const initialState: RunViewState = Object.freeze({
   collapse: 'ok',
   collapseStep: null,
   momentum: null,
+  effectiveRank: null,
+  rankHistory: Object.freeze({
+    points: Object.freeze([]) as unknown as number[],
+    stride: 1,
+    pendingSum: 0,
+    pendingCount: 0,
+    pendingSteps: 0,
+  }),
+  initialRank: null,
+  onlineTop1: null,
+  onlineEvals: Object.freeze({}) as Record<string, ProbeResult>,
   stepMs: null,
   imagesPerSec: null,
   etaMs: null,
@@ -200,6 +226,7 @@ export const initialState: RunViewState = Object.freeze({
   finished: Object.freeze([]) as unknown as never[],
   current: null,
   end: null,
+  resumedFrom: null,
 }) as RunViewState;
 
 /**
@@ -288,13 +315,26 @@ type Signals = Pick<
   | 'collapse'
   | 'collapseStep'
   | 'momentum'
+  | 'effectiveRank'
+  | 'rankHistory'
+  | 'initialRank'
+  | 'onlineTop1'
   | 'warnings'
   | 'finished'
 >;
 
-/** The optional per-step signals: loss terms, embedding std (and the collapse rule), momenta. */
+/** The optional per-step signals: loss terms, embedding std (and the collapse rule), momenta, rank, online top-1. */
 function reduceSignals(s: RunViewState, e: StepEvent): Signals {
   let { terms, termHistory, embeddingStd, stdHistory, minStd, initialStd, collapse, collapseStep, momentum, warnings, finished } = s;
+  let { effectiveRank, rankHistory, initialRank, onlineTop1 } = s;
+  if (e.effectiveRank !== undefined) {
+    // JSON has no NaN: a diverged run's rank replays as null.
+    const rank = (e.effectiveRank as number | null) ?? Number.NaN;
+    effectiveRank = rank;
+    rankHistory = pushLoss(rankHistory, rank);
+    if (initialRank == null && Number.isFinite(rank)) initialRank = rank;
+  }
+  if (e.onlineTop1) onlineTop1 = { ...(onlineTop1 ?? {}), ...e.onlineTop1 };
   if (e.terms) {
     terms = { ...e.terms };
     termHistory = { ...termHistory };
@@ -323,7 +363,7 @@ function reduceSignals(s: RunViewState, e: StepEvent): Signals {
       }
     }
   }
-  return { terms, termHistory, embeddingStd, stdHistory, minStd, initialStd, collapse, collapseStep, momentum, warnings, finished };
+  return { terms, termHistory, embeddingStd, stdHistory, minStd, initialStd, collapse, collapseStep, momentum, effectiveRank, rankHistory, initialRank, onlineTop1, warnings, finished };
 }
 
 /** `embedding std fell from 0.0690 to 0.0120 by step 57: the representation may be collapsing` */
@@ -346,6 +386,21 @@ export function reduce(state: RunViewState, event: RunEvent): RunViewState {
         status: 'running',
         info: { ...rest, startTime: time },
         totalSteps: event.totalSteps,
+      };
+    }
+
+    case 'resume': {
+      // A resumed run: the plan as run-start gives it, standing at the checkpoint's step. The
+      // steps before it are not replayed, so the histories start here.
+      const { type: _type, time, fromStep, epoch, checkpoint: _checkpoint, droppedLines: _dropped, set: _set, ...rest } = event;
+      return {
+        ...initialState,
+        status: 'running',
+        info: { ...rest, startTime: time },
+        totalSteps: event.totalSteps,
+        step: fromStep,
+        epoch,
+        resumedFrom: fromStep,
       };
     }
 
@@ -398,7 +453,8 @@ export function reduce(state: RunViewState, event: RunEvent): RunViewState {
       const stepsSeen = s.stepsSeen + 1;
       const alpha = smoothingAlpha(stepsSeen);
       const stepMs = ema(s.stepMs, event.ms, alpha);
-      const imagesPerSec = ema(s.imagesPerSec, event.imagesPerSec, alpha);
+      const smoothedRate = ema(s.imagesPerSec, event.imagesPerSec, alpha);
+      const imagesPerSec = event.throughput !== undefined && Number.isFinite(event.throughput) ? event.throughput : smoothedRate;
       const totalSteps = Math.max(s.totalSteps, event.step);
       const signals = reduceSignals(s, event);
       const next: RunViewState = {
@@ -413,7 +469,12 @@ export function reduce(state: RunViewState, event: RunEvent): RunViewState {
         ...signals,
         stepMs,
         imagesPerSec,
-        etaMs: stepMs == null ? null : stepMs * Math.max(0, totalSteps - event.step),
+        etaMs:
+          event.etaMs !== undefined && Number.isFinite(event.etaMs)
+            ? event.etaMs
+            : stepMs == null
+              ? null
+              : stepMs * Math.max(0, totalSteps - event.step),
         elapsedMs: elapsed(s, event.time),
         stepsSeen,
         current,
@@ -426,6 +487,15 @@ export function reduce(state: RunViewState, event: RunEvent): RunViewState {
 
     case 'eval': {
       const { type: _type, ...probe } = event;
+      // An online probe's held-out check is a live estimate: shown as it comes, not a final result.
+      if (event.online) {
+        return {
+          ...state,
+          elapsedMs: elapsed(state, event.time),
+          onlineEvals: { ...state.onlineEvals, [event.name]: probe },
+          finished: [...state.finished, { kind: 'probe', id: `probe-${state.finished.length}`, probe }],
+        };
+      }
       return {
         ...state,
         elapsedMs: elapsed(state, event.time),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createRng } from './rng.js';
+import { createRng, createRngFromState, type RngState } from './rng.js';
 
 describe('createRng', () => {
   it('is deterministic for a seed and differs across nearby seeds', () => {
@@ -115,5 +115,49 @@ describe('bernoulli / uniform', () => {
     }
     expect(Math.abs(hits / 20000 - 0.3)).toBeLessThan(0.015);
     expect(Math.abs(s / 20000 - 1)).toBeLessThan(0.05);
+  });
+});
+
+describe('state / restore (checkpoints)', () => {
+  const draws = (r: ReturnType<typeof createRng>) => [r.uint32(), r.next(), r.normal(), r.int(1000), r.normal(), r.normal()];
+
+  it('a state taken mid-stream, through JSON, continues the stream exactly (including a cached normal)', () => {
+    const a = createRng(42);
+    a.uint32();
+    a.normal(); // leaves the second Box-Muller value cached
+    const saved = JSON.parse(JSON.stringify(a.state())) as RngState;
+    expect(saved.spare).not.toBeNull();
+    const expected = draws(a);
+    expect(draws(createRngFromState(saved))).toEqual(expected);
+    const b = createRng(7); // an unrelated generator, put back to the saved state
+    b.restore(saved);
+    expect(draws(b)).toEqual(expected);
+  });
+
+  it('forks of a restored generator are the forks of the original', () => {
+    const a = createRng(3);
+    const saved = a.state();
+    const fa = a.fork();
+    const fb = createRngFromState(saved).fork();
+    expect(draws(fb)).toEqual(draws(fa));
+  });
+
+  it('state words are unsigned 32-bit integers; malformed states are RangeErrors that say what is wrong', () => {
+    const s = createRng(1).state();
+    expect(s.kind).toBe('sfc32');
+    for (const w of s.words) expect(Number.isInteger(w) && w >= 0 && w < 2 ** 32).toBe(true);
+    const bad: [unknown, RegExp][] = [
+      [{ ...s, kind: 'mt19937' }, /expected kind 'sfc32'/],
+      [{ ...s, words: [1, 2, 3] }, /four unsigned 32-bit integers/],
+      [{ ...s, words: [1, 2, 3, -1] }, /four unsigned 32-bit integers/],
+      [{ ...s, words: [1, 2, 3, 2 ** 32] }, /four unsigned 32-bit integers/],
+      [{ ...s, spare: Number.NaN }, /spare must be a finite number or null/],
+      [{ kind: 'sfc32', words: [1, 2, 3, 4] }, /spare must be a finite number or null/],
+      [null, /expected kind 'sfc32'/],
+    ];
+    for (const [state, pattern] of bad) {
+      expect(() => createRngFromState(state as RngState)).toThrow(RangeError);
+      expect(() => createRng(0).restore(state as RngState)).toThrow(pattern);
+    }
   });
 });

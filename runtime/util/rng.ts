@@ -24,6 +24,20 @@ export interface Rng {
    * by those draws, so forking is itself deterministic.
    */
   fork(): Rng;
+  /** The whole generator state, plain JSON (for checkpoints): `restore(state())` continues the stream exactly. */
+  state(): RngState;
+  /** Puts the generator back to `state` (from `state()` of any sfc32 generator); bad input throws a RangeError. */
+  restore(state: RngState): void;
+}
+
+/**
+ * A generator's state as plain JSON: sfc32's four 32-bit words (as unsigned integers) and the
+ * cached second Box-Muller value (a double; JSON round-trips doubles exactly), or null.
+ */
+export interface RngState {
+  kind: 'sfc32';
+  words: [number, number, number, number];
+  spare: number | null;
 }
 
 const TWO_POW_32 = 4294967296;
@@ -45,13 +59,23 @@ class Sfc32 implements Rng {
   private d: number;
   private spare: number | null = null;
 
-  constructor(a: number, b: number, c: number, d: number) {
+  constructor(a: number, b: number, c: number, d: number, warmUp = true) {
     this.a = a | 0;
     this.b = b | 0;
     this.c = c | 0;
     this.d = d | 0;
     // Warm-up: let the counter mix into the rest of the state (the author recommends 12+ rounds).
-    for (let i = 0; i < 15; i++) this.uint32();
+    if (warmUp) for (let i = 0; i < 15; i++) this.uint32();
+  }
+
+  state(): RngState {
+    return { kind: 'sfc32', words: [this.a >>> 0, this.b >>> 0, this.c >>> 0, this.d >>> 0], spare: this.spare };
+  }
+
+  restore(state: RngState): void {
+    checkRngState(state);
+    [this.a, this.b, this.c, this.d] = state.words.map((w) => w | 0) as [number, number, number, number];
+    this.spare = state.spare;
   }
 
   uint32(): number {
@@ -126,10 +150,27 @@ export function createRng(seed: number): Rng {
   return new Sfc32(out[0], out[1], out[2], out[3]);
 }
 
-/**
- * One Bernoulli(p) draw. p <= 0 and p >= 1 draw nothing from `rng`, so "always" and "never"
- * leave the stream untouched (an op wrapped with p = 1 gives exactly the op's own output).
- */
+/** A generator that continues exactly where the one `state` was taken from stood. */
+export function createRngFromState(state: RngState): Rng {
+  checkRngState(state);
+  const rng = new Sfc32(0, 0, 0, 0, false);
+  rng.restore(state);
+  return rng;
+}
+
+/** Throws a RangeError naming what is wrong unless `state` is a well-formed sfc32 state. */
+function checkRngState(state: unknown): asserts state is RngState {
+  const s = state as Partial<RngState> | null;
+  const word = (w: unknown) => Number.isInteger(w) && (w as number) >= 0 && (w as number) < TWO_POW_32;
+  if (s === null || typeof s !== 'object' || s.kind !== 'sfc32') throw new RangeError(`rng state: expected kind 'sfc32', got ${JSON.stringify(s?.kind)}`);
+  if (!Array.isArray(s.words) || s.words.length !== 4 || !s.words.every(word)) {
+    throw new RangeError(`rng state: words must be four unsigned 32-bit integers, got ${JSON.stringify(s.words)}`);
+  }
+  if (s.spare !== null && !(typeof s.spare === 'number' && Number.isFinite(s.spare))) {
+    throw new RangeError(`rng state: spare must be a finite number or null, got ${JSON.stringify(s.spare)}`);
+  }
+}
+
 /** Shuffles `array` in place, uniformly (Fisher-Yates / Durstenfeld), drawing from `rng`. */
 export function shuffleInPlace(array: Int32Array, rng: Rng): Int32Array {
   for (let i = array.length - 1; i > 0; i--) {
@@ -141,6 +182,10 @@ export function shuffleInPlace(array: Int32Array, rng: Rng): Int32Array {
   return array;
 }
 
+/**
+ * One Bernoulli(p) draw. p <= 0 and p >= 1 draw nothing from `rng`, so "always" and "never"
+ * leave the stream untouched (an op wrapped with p = 1 gives exactly the op's own output).
+ */
 export function bernoulli(rng: Rng, p: number): boolean {
   if (p >= 1) return true;
   if (p <= 0) return false;

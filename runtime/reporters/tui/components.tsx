@@ -11,6 +11,7 @@ import {
   formatMomenta,
   formatParameters,
   formatPercent,
+  formatRank,
   formatRate,
   formatSeconds,
   formatSpan,
@@ -69,6 +70,11 @@ export function Header({ info, status }: HeaderProps) {
           {info.epochs} epoch{info.epochs === 1 ? '' : 's'} × {info.stepsPerEpoch} steps
         </Text>
       </Text>
+      {info.backendReason && (
+        <Text dimColor wrap="truncate-end">
+          backend {info.backendReason}
+        </Text>
+      )}
       <Text dimColor wrap="truncate-end">
         params {formatParameters(info.parameters)} · {info.runDir}
       </Text>
@@ -247,6 +253,70 @@ export function StdPanel({ std, minStd, initialStd, collapse, series, width = 40
   );
 }
 
+export interface RankPanelProps {
+  readonly rank: number | null;
+  /** The first rank measured (the untrained encoder's). */
+  readonly initialRank: number | null;
+  /** One point per measurement. */
+  readonly series: readonly number[];
+  readonly width?: number;
+}
+
+/**
+ * RankMe effective rank of the representation, aligned under the loss line; red below 2, where
+ * nearly every example maps to one direction (complete collapse gives 1):
+ *
+ *     rank 57.3    init 20.0   ▁▂▃▄▅▆▇█
+ */
+export function RankPanel({ rank, initialRank, series, width = 40 }: RankPanelProps) {
+  const collapsed = rank != null && Number.isFinite(rank) && rank < 2;
+  return (
+    <Text wrap="truncate-end">
+      <Text>rank </Text>
+      <Text bold color={collapsed ? 'red' : undefined}>
+        {formatRank(rank).padEnd(6)}
+      </Text>
+      <Text dimColor>  init {formatRank(initialRank).padEnd(5)}</Text>
+      {'  '}
+      <Text color={collapsed ? 'red' : 'green'}>{sparkline(series, width)}</Text>
+    </Text>
+  );
+}
+
+export interface OnlineProbesProps {
+  /** Running top-1 on the training batches, by online probe name. */
+  readonly running: Readonly<Record<string, number>> | null;
+  /** Latest held-out check, by online probe name. */
+  readonly heldOut: Readonly<Record<string, ProbeResult>>;
+}
+
+/** One row per online probe: `online linear/online  train 84.1%  test 86.20% @ step 160`. */
+export function OnlineProbes({ running, heldOut }: OnlineProbesProps) {
+  const names = [...new Set([...Object.keys(running ?? {}), ...Object.keys(heldOut)])];
+  if (names.length === 0) return null;
+  return (
+    <Box flexDirection="column">
+      {names.map((name) => {
+        const train = running?.[name];
+        const test = heldOut[name];
+        return (
+          <Text key={name} wrap="truncate-end">
+            online <Text color="green">{name}</Text>
+            {'  '}train <Text bold>{train === undefined ? '-' : `${(train * 100).toFixed(1)}%`}</Text>
+            {test && (
+              <>
+                {'  '}
+                {test.on} <Text bold color="green">{formatPercent(test.top1)}</Text>
+                <Text dimColor> @ step {test.step}</Text>
+              </>
+            )}
+          </Text>
+        );
+      })}
+    </Box>
+  );
+}
+
 export interface StatsProps {
   readonly lr: number | null;
   /** Each teacher's EMA momentum; shown after the lr when present. */
@@ -294,7 +364,8 @@ export function Probes({ probes }: ProbesProps) {
             {formatPercent(p.top1)}
           </Text>
           <Text dimColor>
-            {'  '}fit {p.fitSize} · eval {p.evalSize} · {formatSeconds(p.ms)}
+            {'  '}
+            {p.online ? `online · seen ${p.fitSize}` : `fit ${p.fitSize}`} · eval {p.evalSize} · {formatSeconds(p.ms)}
           </Text>
         </Text>
       ))}
@@ -451,6 +522,15 @@ export function RunView({ state, columns = 80 }: RunViewProps) {
                 width={sparkWidth}
               />
             )}
+            {state.effectiveRank != null && (
+              <RankPanel
+                rank={state.effectiveRank}
+                initialRank={state.initialRank}
+                series={lossSeries(state.rankHistory)}
+                width={sparkWidth}
+              />
+            )}
+            <OnlineProbes running={state.onlineTop1} heldOut={state.onlineEvals} />
             <Stats
               lr={state.lr}
               momentum={state.momentum}
