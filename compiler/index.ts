@@ -15,7 +15,7 @@ import { cstToAst } from './cst-to-ast.js';
 import { dropBaseUnused, mergeExtends, type FileLoader } from './extends.js';
 import { applyOverrides } from './overrides.js';
 import { formatDiagnostic, hasErrors, SourceText, type Diagnostic } from './diagnostics.js';
-import type { IR } from './ir.js';
+import type { IR, Span } from './ir.js';
 import { validateIr } from './ir-schema.js';
 import { lower } from './lower.js';
 import { resolve, type Resolved } from './resolve.js';
@@ -32,6 +32,33 @@ export interface CompileResult {
   sources: Record<string, string>;
   /** The uris of the base recipes, nearest first (empty when the recipe extends none). */
   bases: string[];
+  /**
+   * Shapes validation inferred (for editor hovers), also when other parts have errors: each view and
+   * network definition's output shape (span = the definition) and each training-graph node (span =
+   * the expression that drew it, e.g. `encoder(x1)`). Shapes are per example (no batch axis).
+   * Empty when validation did not run (syntax errors, an unresolved `extends`).
+   */
+  shapes: InferredShape[];
+}
+
+export interface InferredShape {
+  kind: 'view' | 'network' | 'node';
+  /** The view/network name; for nodes, the network (`apply`) or view (`view`) drawn, if any. */
+  name?: string;
+  span: Span;
+  shape: number[];
+}
+
+/** The shapes a (possibly partial) validation inferred; see `CompileResult.shapes`. */
+export function inferredShapes(checked: Checked): InferredShape[] {
+  const out: InferredShape[] = [];
+  for (const v of checked.views.values()) out.push({ kind: 'view', name: v.name, span: v.origin, shape: [...v.outputShape] });
+  for (const n of checked.networks.values()) out.push({ kind: 'network', name: n.name, span: n.origin, shape: [...n.outputShape] });
+  for (const node of checked.nodes) {
+    const name = node.kind === 'apply' ? node.network : node.kind === 'view' ? node.view : undefined;
+    out.push({ kind: 'node', ...(name !== undefined ? { name } : {}), span: node.origin, shape: [...node.shape] });
+  }
+  return out;
 }
 
 export interface CompileOptions extends FileLoader {
@@ -104,7 +131,8 @@ export function compile(text: string, uri: string, options: CompileOptions = {})
   const diagnostics: Diagnostic[] = [];
   const sources: Record<string, string> = { [src.uri]: src.text };
   const bases: string[] = [];
-  const done = (ir?: IR) => finish(src.uri, diagnostics, sources, bases, ir);
+  const shapes: InferredShape[] = [];
+  const done = (ir?: IR) => finish(src.uri, diagnostics, sources, bases, shapes, ir);
   let phase = 'parse';
   try {
     const cst = parsePhase(src, diagnostics);
@@ -127,6 +155,7 @@ export function compile(text: string, uri: string, options: CompileOptions = {})
     const resolved = resolvePhase(program, diagnostics);
     phase = 'validate';
     const checked = validatePhase(resolved, diagnostics, options ?? {});
+    shapes.push(...inferredShapes(checked));
     if (hasErrors(diagnostics)) return done();
     phase = 'lower';
     const ir = lowerPhase(checked, resolved, src.uri, diagnostics);
@@ -137,7 +166,7 @@ export function compile(text: string, uri: string, options: CompileOptions = {})
   }
 }
 
-function finish(root: string, all: Diagnostic[], sources: Record<string, string>, bases: string[], ir?: IR): CompileResult {
+function finish(root: string, all: Diagnostic[], sources: Record<string, string>, bases: string[], shapes: InferredShape[], ir?: IR): CompileResult {
   const diagnostics = bases.length > 0 ? dropBaseUnused(all, root) : all;
   // Stable sort by file (the recipe, its bases nearest first, the overrides), then by position, so
   // output reads top to bottom.
@@ -147,5 +176,5 @@ function finish(root: string, all: Diagnostic[], sources: Record<string, string>
     .map((d, i) => [d, i] as const)
     .sort((a, b) => order(a[0]) - order(b[0]) || a[0].span.start.offset - b[0].span.start.offset || a[1] - b[1])
     .map(([d]) => d);
-  return ir ? { ir, diagnostics: sorted, sources, bases } : { diagnostics: sorted, sources, bases };
+  return ir ? { ir, diagnostics: sorted, sources, bases, shapes } : { diagnostics: sorted, sources, bases, shapes };
 }
