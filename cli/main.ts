@@ -5,11 +5,11 @@
  * Exit codes: 0 ok, 1 recipe errors or a failed run, 2 bad usage (unknown command or option,
  * unreadable file), 130 interrupted.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { compile, formatDiagnostic, resolvedRecipeText, type Diagnostic, type FileLoader } from '../compiler/index.js';
 import type { IR } from '../compiler/ir.js';
-import { inspectData } from '../runtime/data/inspect.js';
+import { diskLoader } from './disk-loader.js';
 import { BACKEND_CHOICES, type BackendChoice } from '../runtime/backend/names.js';
 
 export interface CliIo {
@@ -31,28 +31,7 @@ function readRecipe(file: string): string {
   }
 }
 
-/**
- * How the compiler reads the disk (paths relative to the working directory): the bases of
- * `extends`, and the files of data sources (`inspectData`, runtime/data/inspect.ts: no TF.js, it
- * reads headers where the format allows).
- */
-export const diskLoader: Required<FileLoader> = {
-  inspectData,
-  readFile: (path) => {
-    try {
-      return readFileSync(path, 'utf8');
-    } catch {
-      return undefined;
-    }
-  },
-  listFiles: (dir) => {
-    try {
-      return readdirSync(dir);
-    } catch {
-      return undefined;
-    }
-  },
-};
+export { diskLoader };
 
 interface Compiled {
   ir?: IR;

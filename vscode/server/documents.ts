@@ -7,14 +7,13 @@
  * Recipes compile under their file-system path (not their `file://` uri), as `ssl check` names
  * them, so relative `extends` and data paths resolve exactly as on the command line.
  */
-import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import type { Diagnostic as LspDiagnostic, DiagnosticRelatedInformation, Range } from 'vscode-languageserver';
 import { compile, type CompileResult, type FileLoader } from '../../compiler/index.js';
 import type { Diagnostic } from '../../compiler/diagnostics.js';
 import type { Span } from '../../compiler/ir.js';
-import { inspectData } from '../../runtime/data/inspect.js';
+import { diskLoader } from '../../cli/disk-loader.js';
 import { analyze, type Analysis } from './analysis.js';
 
 const SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*:/;
@@ -64,23 +63,8 @@ export class Workspace {
 
   /** Reads open documents first, then the disk; lists folders; inspects data files (as `ssl check`). */
   readonly loader: Required<FileLoader> = {
-    inspectData,
-    readFile: (path) => {
-      const open = this.documentAtPath(path);
-      if (open) return open.getText();
-      try {
-        return readFileSync(path, 'utf8');
-      } catch {
-        return undefined;
-      }
-    },
-    listFiles: (dir) => {
-      try {
-        return readdirSync(dir);
-      } catch {
-        return undefined;
-      }
-    },
+    ...diskLoader,
+    readFile: (path) => this.documentAtPath(path)?.getText() ?? diskLoader.readFile(path),
   };
 
   open(uri: string, languageId: string, version: number, text: string): void {
